@@ -1,0 +1,63 @@
+# Pressroom — every command an operator or developer needs. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install infra infra-down infra-status infra-reset topics dev test test-unit \
+        test-integration lint format docs bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q uv==0.13.9
+	$(BIN)/uv pip install -q --python $(PY) -r requirements.lock
+	$(BIN)/uv pip install -q --python $(PY) --no-deps -e .
+	touch $@
+
+install: $(STAMP) ## create .venv with the pinned dependencies
+
+infra: $(STAMP) ## start Kafka and the MongoDB-compatible server (idempotent), create topics
+	deploy/local/infra.sh up
+	$(BIN)/pressroom topics create
+
+infra-down: ## stop Kafka and the database (data kept in var/)
+	deploy/local/infra.sh down
+
+infra-status: ## say whether Kafka and the database run
+	deploy/local/infra.sh status
+
+infra-reset: ## stop both and delete their data
+	deploy/local/infra.sh reset
+
+dev: infra ## run the whole pipeline and the site on this machine
+	$(PY) -m services.dev
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared services tests
+
+format: $(STAMP) ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test-unit: $(STAMP) ## fast tests, in memory
+	$(BIN)/pytest tests/unit -q
+
+test-integration: infra ## tests against the real broker and database
+	$(BIN)/pytest tests/integration -q
+
+test: lint infra ## lint, then every test (unit and integration)
+	$(BIN)/pytest tests -q
+
+docs: $(STAMP) ## regenerate the AsyncAPI document under docs/
+	$(PY) -m services.asyncapi docs/asyncapi.yaml
+
+clean: ## remove caches (not var/ data)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache

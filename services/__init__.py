@@ -1,0 +1,1 @@
+"""Pressroom's services: fetcher, deduplicator, summarizer, publisher and the site."""

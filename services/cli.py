@@ -1,0 +1,57 @@
+"""`pressroom`: the one command operators use."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+
+import typer
+
+from shared.settings import ServiceSettings, TopicSettings, load_settings
+from shared.topic_admin import create_topics, describe_topics
+
+app = typer.Typer(
+    help="Pressroom: turns news feeds into a public AI news site.", no_args_is_help=True
+)
+topics_app = typer.Typer(help="Kafka topics of the pipeline.", no_args_is_help=True)
+app.add_typer(topics_app, name="topics")
+
+SERVICES = ("fetcher", "deduplicator", "summarizer", "publisher", "site")
+
+
+@app.command()
+def serve(service: str = typer.Argument(..., help=f"One of: {', '.join(SERVICES)}.")) -> None:
+    """Run one service until SIGTERM: its Kafka handlers and its HTTP endpoints."""
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
+    from shared.service import serve as run
+
+    module = importlib.import_module(f"services.{service}.app")
+    settings: ServiceSettings = module.settings
+    run(module.app, settings)
+
+
+@topics_app.command("create")
+def topics_create() -> None:
+    """Create the pipeline topics and their .dlq twins that do not exist yet."""
+    settings = load_settings(TopicSettings)
+    created = asyncio.run(
+        create_topics(
+            settings.kafka_bootstrap_servers,
+            settings.topic_partitions,
+            settings.topic_replication_factor,
+        )
+    )
+    typer.echo(f"created: {', '.join(created)}" if created else "all topics exist")
+
+
+@topics_app.command("describe")
+def topics_describe() -> None:
+    """Print each Pressroom topic with its partition count."""
+    settings = load_settings(TopicSettings)
+    for name, partitions in asyncio.run(describe_topics(settings.kafka_bootstrap_servers)).items():
+        typer.echo(f"{name}\t{partitions} partitions")
+
+
+if __name__ == "__main__":
+    app()

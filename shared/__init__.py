@@ -1,0 +1,1 @@
+"""Pressroom's shared package: event contracts, topics, settings, broker, database, metrics."""

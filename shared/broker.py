@@ -1,0 +1,45 @@
+"""The Kafka broker every service uses, configured the same way everywhere."""
+
+from __future__ import annotations
+
+import logging
+
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.middlewares import AckPolicy
+
+from shared.dead_letters import DeadLetterPolicy
+from shared.metrics import registry
+from shared.settings import ServiceSettings
+
+
+def make_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
+    """A broker with durable publishing (acks=all, idempotent), commits after the effect,
+    Prometheus metrics and dead-lettering of messages that cannot be processed."""
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers.split(","),
+        client_id=f"pressroom-{service}",
+        acks="all",
+        enable_idempotence=True,
+        # Offsets are committed after the handler returns; a handler that raises (which
+        # the dead-letter policy allows only on shutdown) leaves its message uncommitted.
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        graceful_timeout=20.0,
+        middlewares=(
+            KafkaPrometheusMiddleware(
+                registry=registry, app_name=service, metrics_prefix="faststream"
+            ),
+        ),
+        logger=logging.getLogger(f"pressroom.{service}"),
+        description=f"Pressroom {service}",
+    )
+    # Innermost, so it sees the handler's own exceptions first.
+    broker.add_middleware(
+        DeadLetterPolicy(
+            broker,
+            service=service,
+            max_attempts=settings.handler_max_attempts,
+            max_event_bytes=settings.max_event_bytes,
+        )
+    )
+    return broker

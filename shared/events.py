@@ -1,0 +1,228 @@
+"""Event contracts: one frozen pydantic model per topic, serialised as JSON.
+
+Every event carries `event_id`, `schema_version` and `occurred_at`. A consumer rejects an
+event whose schema_version it does not know (it goes to the topic's .dlq), so a change of
+shape is a new version, never a silent reinterpretation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+from uuid import UUID, uuid4
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from shared import topics
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url), Field(max_length=2048)]
+ArticleId = Annotated[
+    str, Field(pattern=r"^[0-9a-f]{32}$", description="Hash of the canonical URL.")
+]
+StoryId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="Stable id of a story.")]
+
+
+def article_id_for(canonical_url: str) -> str:
+    """The article id: the first 128 bits of SHA-256 of the canonical URL, in hex."""
+    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:32]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Model(BaseModel):
+    """Immutable, strict about unknown fields: a typo in a producer fails loudly."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Event(Model):
+    """Fields every event carries."""
+
+    event_id: UUID = Field(default_factory=uuid4, description="Unique id of this event.")
+    schema_version: Literal[1] = Field(1, description="Version of this event's shape.")
+    occurred_at: datetime = Field(
+        default_factory=utc_now, description="When the producer emitted the event (UTC)."
+    )
+
+
+# -- articles.raw -----------------------------------------------------------------------
+
+
+class ArticleFetched(Event):
+    """A new article found by the fetcher. Topic `articles.raw`, key `article_id`."""
+
+    article_id: ArticleId
+    canonical_url: HttpUrl = Field(description="Normalised URL the article is known by.")
+    url: HttpUrl = Field(description="URL as the feed gave it.")
+    source_id: str = Field(min_length=1, max_length=100, description="Id of the configured source.")
+    source_name: str = Field(
+        min_length=1, max_length=200, description="Outlet name, e.g. The Guardian."
+    )
+    title: str = Field(min_length=1, max_length=1000, description="Headline of the article.")
+    text: str = Field(
+        max_length=200_000, description="Main text, extracted from the page or the feed."
+    )
+    authors: tuple[str, ...] = Field((), description="Bylines, as given.")
+    published_at: datetime | None = Field(
+        None, description="Publication time, if the source gives one."
+    )
+    language: str | None = Field(None, max_length=16, description="BCP 47 language tag, e.g. en.")
+    image_url: HttpUrl | None = Field(None, description="Lead image (og:image), if any.")
+    category_hint: str | None = Field(
+        None, max_length=64, description="Category the source suggests."
+    )
+    fetched_at: datetime = Field(default_factory=utc_now, description="When the page was fetched.")
+
+
+# -- stories.updated --------------------------------------------------------------------
+
+
+class StoryArticle(Model):
+    """One article of a story, as the deduplicator passes it on (text capped)."""
+
+    article_id: ArticleId
+    canonical_url: HttpUrl = Field(description="Normalised URL the article is known by.")
+    source_id: str = Field(min_length=1, max_length=100, description="Id of the configured source.")
+    source_name: str = Field(min_length=1, max_length=200, description="Outlet name.")
+    title: str = Field(min_length=1, max_length=1000, description="Headline of the article.")
+    text: str = Field(max_length=50_000, description="Main text, capped by the deduplicator.")
+    published_at: datetime | None = Field(None, description="Publication time, if known.")
+    language: str | None = Field(None, max_length=16, description="BCP 47 language tag.")
+    image_url: HttpUrl | None = Field(None, description="Lead image of the article, if any.")
+    category_hint: str | None = Field(
+        None, max_length=64, description="Category the source suggests."
+    )
+    copy_of: ArticleId | None = Field(
+        None, description="Set when this article is a near-duplicate (syndicated copy) of another."
+    )
+
+
+class StoryUpdated(Event):
+    """A story gained or changed articles. Topic `stories.updated`, key `story_id`."""
+
+    story_id: StoryId
+    version: int = Field(ge=1, description="Grows with every change of the story; never reused.")
+    articles: tuple[StoryArticle, ...] = Field(
+        min_length=1, max_length=50, description="The story's articles, most informative first."
+    )
+    article_count: int = Field(ge=1, description="All articles of the story, beyond the cap too.")
+    first_seen_at: datetime = Field(description="When the story's first article arrived.")
+
+
+# -- stories.summarized -----------------------------------------------------------------
+
+Category = Literal[
+    "World",
+    "Politics",
+    "Business",
+    "Technology",
+    "Science",
+    "Health",
+    "Sports",
+    "Entertainment",
+    "Environment",
+    "Opinion",
+]
+
+
+class GroundedText(Model):
+    """A key point or summary sentence with the articles that support it."""
+
+    text: str = Field(min_length=1, max_length=2000, description="The sentence, as published.")
+    article_ids: tuple[ArticleId, ...] = Field(
+        min_length=1, description="Articles in which every number and name of the text occurs."
+    )
+
+
+class SourceCredit(Model):
+    """An outlet's article the story draws on."""
+
+    article_id: ArticleId
+    source_name: str = Field(min_length=1, max_length=200, description="Outlet name.")
+    url: HttpUrl = Field(description="Link to the outlet's article.")
+    title: str = Field(min_length=1, max_length=1000, description="The outlet's headline.")
+    is_copy: bool = Field(False, description="A syndicated copy, not an original report.")
+
+
+class LeadImage(Model):
+    url: HttpUrl = Field(description="Address of the image at its outlet.")
+    credit: str = Field(
+        min_length=1, max_length=200, description="Outlet the image is credited to."
+    )
+    article_id: ArticleId
+
+
+class StorySummarized(Event):
+    """A story's summary. Topic `stories.summarized`, key `story_id`."""
+
+    story_id: StoryId
+    version: int = Field(ge=1, description="Version of the story that was summarised.")
+    headline: str = Field(min_length=1, max_length=300, description="Headline of the post.")
+    key_points: tuple[GroundedText, ...] = Field(
+        min_length=1,
+        max_length=5,
+        description="Up to five key points, fewer only for thin stories.",
+    )
+    summary: tuple[GroundedText, ...] = Field(
+        min_length=1, description="Summary, sentence by sentence."
+    )
+    category: Category = Field(description="Section of the site the post belongs to.")
+    tags: tuple[str, ...] = Field((), max_length=20, description="Names the story is about.")
+    sources: tuple[SourceCredit, ...] = Field(min_length=1, description="Articles it draws on.")
+    lead_image: LeadImage | None = Field(None, description="Image credited to its outlet.")
+    published_at: datetime = Field(description="Earliest publication time among the sources.")
+    summarizer: str = Field(description="Backend that wrote it, e.g. extractive or openai:<model>.")
+
+
+# -- posts.published --------------------------------------------------------------------
+
+
+class PostPublished(Event):
+    """A post was created or updated on the site. Topic `posts.published`, key `story_id`."""
+
+    story_id: StoryId
+    slug: str = Field(pattern=r"^[a-z0-9-]{1,120}$", description="Stable path segment of the post.")
+    version: int = Field(ge=1, description="Version of the story now on the site.")
+    change: Literal["created", "updated"] = Field(description="A new post, or a new version.")
+    headline: str = Field(min_length=1, max_length=300, description="Headline of the post.")
+    category: Category = Field(description="Section of the site the post belongs to.")
+    first_published_at: datetime = Field(description="When the post first appeared.")
+    updated_at: datetime = Field(description="When this version appeared.")
+
+
+# -- <topic>.dlq ------------------------------------------------------------------------
+
+
+class DeadLetter(Event):
+    """A message a service could not process. Topic `<topic>.dlq`, key as the original."""
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
+    topic: str = Field(description="Topic the message was consumed from.")
+    partition: int = Field(description="Partition of the original message.")
+    offset: int = Field(description="Offset of the original message.")
+    key: str | None = Field(None, description="Key of the original message, decoded as UTF-8.")
+    service: str = Field(description="Service that gave up on the message.")
+    error: str = Field(description="Why the message could not be processed.")
+    attempts: int = Field(ge=1, description="Times the service tried before giving up.")
+    original: bytes = Field(
+        description="The original message value, byte for byte (base64 in JSON)."
+    )
+
+
+EVENT_FOR_TOPIC: dict[str, type[Event]] = {
+    topics.ARTICLES_RAW: ArticleFetched,
+    topics.STORIES_UPDATED: StoryUpdated,
+    topics.STORIES_SUMMARIZED: StorySummarized,
+    topics.POSTS_PUBLISHED: PostPublished,
+}

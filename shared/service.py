@@ -1,0 +1,86 @@
+"""The process around a service: HTTP endpoints for operators, start-up and shutdown.
+
+Every service serves `/metrics` (Prometheus), `/health` (the process is alive) and
+`/ready` (Kafka and, where used, MongoDB answer) next to its Kafka handlers, in one
+ASGI app run by uvicorn, which turns SIGTERM into a graceful stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import uvicorn
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.kafka import KafkaBroker
+
+from shared.db import Database
+from shared.logging import configure_logging
+from shared.metrics import metrics_asgi_app
+from shared.settings import ServiceSettings
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+def make_service_app(
+    broker: KafkaBroker,
+    *,
+    service: str,
+    settings: ServiceSettings,
+    database: Database | None = None,
+    readiness_checks: Sequence[ReadinessCheck] = (),
+    on_startup: Sequence[Callable[[], Awaitable[Any]]] = (),
+    on_shutdown: Sequence[Callable[[], Awaitable[Any]]] = (),
+    extra_routes: Sequence[tuple[str, Any]] = (),
+) -> AsgiFastStream:
+    checks: list[tuple[str, ReadinessCheck]] = [("kafka", lambda: broker.ping(2.0))]
+    if database is not None:
+        checks.append(("mongodb", database.ping))
+    checks.extend((f"check{i}", check) for i, check in enumerate(readiness_checks))
+
+    @get(include_in_schema=False)
+    async def health(scope: Any) -> AsgiResponse:
+        return AsgiResponse(b'{"status":"ok"}', 200, headers={"content-type": "application/json"})
+
+    @get(include_in_schema=False)
+    async def ready(scope: Any) -> AsgiResponse:
+        results = await asyncio.gather(*(check() for _, check in checks))
+        failing = [name for (name, _), ok in zip(checks, results, strict=True) if not ok]
+        if failing:
+            body = ('{"status":"unavailable","failing":["' + '","'.join(failing) + '"]}').encode()
+            return AsgiResponse(body, 503, headers={"content-type": "application/json"})
+        return AsgiResponse(
+            b'{"status":"ready"}', 200, headers={"content-type": "application/json"}
+        )
+
+    async def close_database() -> None:
+        if database is not None:
+            await database.close()
+
+    configure_logging(service, settings.log_level)
+    return AsgiFastStream(
+        broker,
+        asgi_routes=[
+            ("/metrics", metrics_asgi_app),
+            ("/health", health),
+            ("/ready", ready),
+            *extra_routes,
+        ],
+        on_startup=list(on_startup),
+        on_shutdown=list(on_shutdown),
+        # After the broker stopped, so in-flight handlers still have their database.
+        after_shutdown=[close_database],
+    )
+
+
+def serve(app: Any, settings: ServiceSettings) -> None:
+    """Run an ASGI app until SIGTERM or SIGINT, then shut it down gracefully."""
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=25,
+    )

@@ -1,0 +1,92 @@
+"""Settings every service shares; services subclass `ServiceSettings` with their own.
+
+Every field is read from a `PRESSROOM_`-prefixed environment variable (or `.env`).
+A bad value stops the service at start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal, TypeVar
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "PRESSROOM_"
+
+
+class ServiceSettings(BaseSettings):
+    """Settings shared by every Pressroom service."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated host:port."
+    )
+    mongo_url: str = Field("mongodb://127.0.0.1:27017", description="MongoDB connection string.")
+    mongo_database: str = Field("pressroom", description="MongoDB database name.")
+    http_host: str = Field("127.0.0.1", description="Address the service's HTTP server binds.")
+    http_port: int = Field(
+        8000, ge=0, le=65535, description="Port of the service's /metrics, /health, /ready."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level of the service's structured log lines."
+    )
+    handler_max_attempts: int = Field(
+        5,
+        ge=1,
+        le=100,
+        description="Attempts at a failing message before it goes to the topic's .dlq "
+        "(outages of Kafka or MongoDB are waited out, not counted).",
+    )
+    max_event_bytes: int = Field(
+        1_000_000,
+        ge=1024,
+        description="Largest event accepted from a topic; larger ones go to its .dlq.",
+    )
+
+
+class TopicSettings(ServiceSettings):
+    """Settings of `pressroom topics create`."""
+
+    topic_partitions: int = Field(
+        6,
+        ge=1,
+        le=1000,
+        description="Partitions of each pipeline topic: the most replicas a group can use.",
+    )
+    topic_replication_factor: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="Replicas of each topic's partitions (3 on a production cluster).",
+    )
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+class SettingsError(SystemExit):
+    """Raised when a setting is invalid: exits the process with a message naming it."""
+
+
+def describe_validation_error(cls: type[BaseSettings], error: ValidationError) -> str:
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    lines = ["invalid settings:"]
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"])
+        env_name = (prefix + field).upper()
+        lines.append(f"  {env_name}: {problem['msg']} (got {problem.get('input')!r})")
+    return "\n".join(lines)
+
+
+def load_settings(cls: type[SettingsT]) -> SettingsT:
+    """Read `cls` from the environment, or stop with a message naming each bad setting."""
+    try:
+        return cls()
+    except ValidationError as error:
+        message = describe_validation_error(cls, error)
+        print(message, file=sys.stderr)
+        raise SettingsError(message) from None
