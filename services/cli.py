@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -15,12 +19,14 @@ app = typer.Typer(
 )
 topics_app = typer.Typer(help="Kafka topics of the pipeline.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
+eval_app = typer.Typer(help="Measure quality on labelled data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 
 SERVICES = ("fetcher", "deduplicator", "summarizer", "publisher", "site")
 
 
 @app.command()
-def serve(service: str = typer.Argument(..., help=f"One of: {', '.join(SERVICES)}.")) -> None:
+def serve(service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}.")]) -> None:
     """Run one service until SIGTERM: its Kafka handlers and its HTTP endpoints."""
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
@@ -51,6 +57,35 @@ def topics_describe() -> None:
     settings = load_settings(TopicSettings)
     for name, partitions in asyncio.run(describe_topics(settings.kafka_bootstrap_servers)).items():
         typer.echo(f"{name}\t{partitions} partitions")
+
+
+@eval_app.command("clustering")
+def eval_clustering(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="JSONL: id, cluster, title, text, source, published."
+        ),
+    ],
+    shuffle: Annotated[
+        int | None, typer.Option(help="Replay in a random order with this seed, not by published.")
+    ] = None,
+) -> None:
+    """Replay labelled articles through the story clusterer and score it."""
+    from services.deduplicator.evaluation import evaluate
+
+    scores = asyncio.run(evaluate(path, shuffle))
+    order = f"shuffled (seed {shuffle})" if shuffle is not None else "by published"
+    typer.echo(f"articles replayed {order}")
+    typer.echo(
+        f"pairwise  precision {scores.pairwise_precision:.3f}  recall {scores.pairwise_recall:.3f}"
+        f"  F1 {scores.pairwise_f1:.3f}"
+    )
+    typer.echo(
+        f"B-cubed   precision {scores.bcubed_precision:.3f}  recall {scores.bcubed_recall:.3f}"
+        f"  F1 {scores.bcubed_f1:.3f}"
+    )
+    typer.echo(json.dumps({k: round(v, 4) for k, v in asdict(scores).items()}))
 
 
 if __name__ == "__main__":

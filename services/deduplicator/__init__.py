@@ -1,0 +1,1 @@
+"""Deduplicator: drops exact duplicates, marks syndicated copies, clusters articles into stories."""

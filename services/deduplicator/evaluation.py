@@ -1,0 +1,79 @@
+"""`pressroom eval clustering`: replays a labelled JSONL stream through the clusterer.
+
+No broker and no database: the same StoryClusterer runs over an in-memory index, in
+arrival order by `published` (or shuffled), and the result is scored against the labels.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from services.deduplicator.clustering import ClusteringSettings, StoryClusterer, StoryMember
+from services.deduplicator.memory_index import MemoryStoryIndex
+from services.deduplicator.scoring import ClusteringScores, score_clustering
+from services.deduplicator.text import terms
+
+
+@dataclass(frozen=True)
+class LabelledArticle:
+    id: str
+    cluster: str
+    title: str
+    text: str
+    source: str
+    published: datetime
+
+
+def read_labelled(path: Path) -> list[LabelledArticle]:
+    articles = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                articles.append(
+                    LabelledArticle(
+                        id=str(row["id"]),
+                        cluster=str(row["cluster"]),
+                        title=row["title"],
+                        text=row.get("text") or "",
+                        source=row["source"],
+                        published=datetime.fromisoformat(row["published"]),
+                    )
+                )
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: not a labelled article: {error}") from error
+    return articles
+
+
+async def cluster_stream(
+    articles: list[LabelledArticle], settings: ClusteringSettings | None = None
+) -> dict[str, str]:
+    """Article id -> story id, clustering the articles online in the order given."""
+    clusterer = StoryClusterer(MemoryStoryIndex(), settings)
+    story_of: dict[str, str] = {}
+    for article in articles:
+        article_terms = terms(article.title, article.text)
+        match, keys = await clusterer.best_story(article_terms, article.source, article.published)
+        story_id = match.story_id if match else f"story-{len(story_of)}"
+        member = StoryMember(article.id, article.source, article_terms)
+        await clusterer.index.add_member(story_id, member, keys, article.published)
+        story_of[article.id] = story_id
+    return story_of
+
+
+async def evaluate(
+    path: Path, shuffle_seed: int | None = None, settings: ClusteringSettings | None = None
+) -> ClusteringScores:
+    articles = read_labelled(path)
+    if shuffle_seed is None:
+        articles.sort(key=lambda a: a.published)
+    else:
+        random.Random(shuffle_seed).shuffle(articles)
+    predicted = await cluster_stream(articles, settings)
+    return score_clustering({a.id: a.cluster for a in articles}, predicted)

@@ -1,0 +1,72 @@
+"""The online clusterer over the in-memory index, on small realistic streams."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from services.deduplicator.evaluation import LabelledArticle, cluster_stream
+
+T0 = datetime(2021, 6, 23, 12, tzinfo=UTC)
+
+STREAM = [
+    (
+        "inf-1",
+        "inf",
+        "Bipartisan senators strike infrastructure deal with Biden",
+        "A group of senators announced a deal with President Biden on a $579 billion "
+        "infrastructure package after weeks of talks.",
+        "Breitbart",
+    ),
+    (
+        "vax-1",
+        "vax",
+        "Pfizer asks FDA to authorize vaccine booster for teens",
+        "Pfizer and BioNTech asked the Food and Drug Administration to authorize a booster "
+        "dose of their Covid vaccine for adolescents.",
+        "CNN",
+    ),
+    (
+        "inf-2",
+        "inf",
+        "Biden, senators reach infrastructure deal",
+        "President Biden and a bipartisan group of senators reached a deal on infrastructure, "
+        "a $579 billion package of new spending on roads and bridges.",
+        "Reuters",
+    ),
+    (
+        "vax-2",
+        "vax",
+        "FDA weighs Pfizer booster shots for adolescents",
+        "The Food and Drug Administration is weighing a request from Pfizer and BioNTech to "
+        "authorize Covid vaccine booster doses for adolescents.",
+        "Fox News",
+    ),
+    (
+        "inf-3",
+        "inf",
+        "Infrastructure deal: what is in the senators' $579 billion plan",
+        "The bipartisan infrastructure deal Biden struck with senators includes $579 billion "
+        "in new spending.",
+        "New York Times",
+    ),
+]
+
+
+def stream(rows=STREAM) -> list[LabelledArticle]:
+    return [
+        LabelledArticle(id, cluster, title, text, source, T0 + timedelta(minutes=i))
+        for i, (id, cluster, title, text, source) in enumerate(rows)
+    ]
+
+
+async def test_articles_about_one_event_from_different_outlets_form_one_story():
+    story_of = await cluster_stream(stream())
+    assert story_of["inf-1"] == story_of["inf-2"] == story_of["inf-3"]
+    assert story_of["vax-1"] == story_of["vax-2"]
+    assert story_of["inf-1"] != story_of["vax-1"]
+
+
+async def test_one_outlet_does_not_get_two_articles_into_one_story():
+    rows = [*STREAM[:3], ("inf-4", "inf", STREAM[2][2], STREAM[2][3], "Reuters")]
+    story_of = await cluster_stream(stream(rows))
+    assert story_of["inf-4"] != story_of["inf-2"]

@@ -1,0 +1,36 @@
+from services.deduplicator.minhash import MinHasher, estimated_jaccard
+from services.deduplicator.text import content_fingerprint, shingles, terms
+
+WIRE = (
+    "WASHINGTON (AP) — The Senate on Tuesday approved a $1 trillion infrastructure bill "
+    "after weeks of negotiations between Democrats and Republicans, sending the package to "
+    "the House, where its fate is tied to a larger spending plan that progressives want "
+    "passed first. The vote was 69 to 30, with 19 Republicans joining every Democrat."
+)
+
+
+def test_terms_weight_the_title_and_drop_stopwords():
+    counted = terms("Senate passes infrastructure bill", "The Senate voted on the bill.")
+    assert counted["senat"] == 4  # three from the title, one from the body
+    assert "the" not in counted
+
+
+def test_the_fingerprint_ignores_case_punctuation_and_spacing_only():
+    a = content_fingerprint("Senate passes bill", WIRE)
+    assert a == content_fingerprint("SENATE passes bill!", WIRE.replace(" ", "  ").upper())
+    assert a != content_fingerprint("Senate passes bill", WIRE.replace("69 to 30", "70 to 29"))
+
+
+def test_a_lightly_edited_copy_shares_a_band_and_an_unrelated_text_does_not():
+    hasher = MinHasher()
+    original = hasher.signature(shingles(WIRE))
+    copy = hasher.signature(shingles(WIRE.replace("WASHINGTON (AP) — ", "") + " Read more."))
+    other = hasher.signature(
+        shingles(
+            "A storm brought heavy rain to the coast on Monday, closing schools and roads as "
+            "forecasters warned of flooding through the rest of the week across the region."
+        )
+    )
+    assert estimated_jaccard(original, copy) > 0.7
+    assert set(hasher.band_keys(original)) & set(hasher.band_keys(copy))
+    assert not set(hasher.band_keys(original)) & set(hasher.band_keys(other))
