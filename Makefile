@@ -57,7 +57,7 @@ test: lint infra ## lint, then every test (unit and integration)
 	$(BIN)/pytest tests -q
 
 docs: $(STAMP) ## regenerate the AsyncAPI document under docs/
-	$(PY) -m services.asyncapi docs/asyncapi.yaml
+	$(BIN)/faststream docs gen services.asyncapi:specification --yaml --out docs/asyncapi.yaml
 
 clean: ## remove caches (not var/ data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,6 @@ On Ctrl-C (or SIGTERM) each gets SIGTERM and a graceful stop.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -22,7 +21,8 @@ PORTS = {"fetcher": 8001, "deduplicator": 8002, "summarizer": 8003, "publisher":
 
 
 def available_services() -> list[str]:
-    return [name for name in PORTS if importlib.util.find_spec(f"services.{name}.app") is not None]
+    here = Path(__file__).resolve().parent
+    return [name for name in PORTS if (here / name / "app.py").is_file()]
 
 
 def main() -> int:

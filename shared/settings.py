@@ -6,7 +6,6 @@ A bad value stops the service at start with a message naming the variable.
 
 from __future__ import annotations
 
-import sys
 from typing import Literal, TypeVar
 
 from pydantic import Field, ValidationError
@@ -87,6 +86,5 @@ def load_settings(cls: type[SettingsT]) -> SettingsT:
     try:
         return cls()
     except ValidationError as error:
-        message = describe_validation_error(cls, error)
-        print(message, file=sys.stderr)
-        raise SettingsError(message) from None
+        # SystemExit prints its message to stderr and exits with status 1.
+        raise SettingsError(describe_validation_error(cls, error)) from None

@@ -54,12 +54,6 @@ class StoryIndex(Protocol):
         """Stories active since `since` indexed under at least one of `terms`."""
         ...
 
-    async def add_member(
-        self, story_id: str, member: StoryMember, keys: list[str], seen_at: datetime
-    ) -> None:
-        """Put an article into a story and index the story under `keys`."""
-        ...
-
 
 def tfidf(terms: Terms, documents: int, frequencies: Mapping[str, int]) -> dict[str, float]:
     weights = {

@@ -55,14 +55,15 @@ async def cluster_stream(
     articles: list[LabelledArticle], settings: ClusteringSettings | None = None
 ) -> dict[str, str]:
     """Article id -> story id, clustering the articles online in the order given."""
-    clusterer = StoryClusterer(MemoryStoryIndex(), settings)
+    index = MemoryStoryIndex()
+    clusterer = StoryClusterer(index, settings)
     story_of: dict[str, str] = {}
     for article in articles:
         article_terms = terms(article.title, article.text)
         match, keys = await clusterer.best_story(article_terms, article.source, article.published)
         story_id = match.story_id if match else f"story-{len(story_of)}"
         member = StoryMember(article.id, article.source, article_terms)
-        await clusterer.index.add_member(story_id, member, keys, article.published)
+        await index.add_member(story_id, member, keys, article.published)
         story_of[article.id] = story_id
     return story_of
 

@@ -18,15 +18,12 @@ def test_a_setting_is_read_from_its_prefixed_environment_variable(monkeypatch: p
     assert load_settings(ServiceSettings).http_port == 9123
 
 
-def test_a_bad_setting_stops_start_up_with_a_message_naming_it(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-):
+def test_a_bad_setting_stops_start_up_with_a_message_naming_it(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PRESSROOM_HTTP_PORT", "not-a-port")
     monkeypatch.setenv("PRESSROOM_LOG_LEVEL", "LOUD")
     with pytest.raises(SettingsError) as stopped:
         load_settings(ServiceSettings)
-    message = capsys.readouterr().err
+    message = str(stopped.value.code)
     assert "PRESSROOM_HTTP_PORT" in message
     assert "PRESSROOM_LOG_LEVEL" in message
     assert "not-a-port" in message
-    assert stopped.value.code == message.strip()

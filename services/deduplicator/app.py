@@ -1,0 +1,63 @@
+"""Deduplicator: articles.raw -> stories.updated."""
+
+from __future__ import annotations
+
+from faststream.asgi import AsgiFastStream
+from prometheus_client import Counter
+
+from services.deduplicator.deduplicator import Deduplicator
+from services.deduplicator.settings import DeduplicatorSettings
+from services.deduplicator.store import DedupStore
+from shared.broker import make_broker
+from shared.db import Database
+from shared.events import ArticleFetched, StoryUpdated
+from shared.service import make_service_app
+from shared.settings import load_settings
+from shared.topics import ARTICLES_RAW, STORIES_UPDATED
+
+SERVICE = "deduplicator"
+
+decisions_total = Counter(
+    "pressroom_dedup_decisions_total",
+    "What the deduplicator decided per article: duplicate, copy, joined, new, redelivered.",
+    ["decision"],
+)
+
+
+def create_app(settings: DeduplicatorSettings) -> AsgiFastStream:
+    broker = make_broker(settings, SERVICE)
+    database = Database.from_settings(settings)
+    store = DedupStore(database)
+    deduplicator = Deduplicator(store, settings)
+
+    stories_updated = broker.publisher(
+        STORIES_UPDATED,
+        title="stories.updated:deduplicator",
+        description="A story gained an article. Key: story_id.",
+        schema=StoryUpdated,
+    )
+
+    @broker.subscriber(
+        ARTICLES_RAW,
+        group_id=SERVICE,
+        auto_offset_reset="earliest",
+        title="articles.raw:deduplicator",
+        description="New articles from the fetcher. Key: article_id.",
+    )
+    async def on_article(article: ArticleFetched) -> None:
+        outcome = await deduplicator.process(article)
+        decisions_total.labels(outcome.decision).inc()
+        if outcome.story is not None:
+            await stories_updated.publish(outcome.story, key=outcome.story.story_id.encode())
+
+    return make_service_app(
+        broker,
+        service=SERVICE,
+        settings=settings,
+        database=database,
+        on_startup=[store.create_indexes],
+    )
+
+
+settings = load_settings(DeduplicatorSettings)
+app = create_app(settings)

@@ -1,0 +1,45 @@
+"""The deduplicator's Kafka wiring, in memory (TestKafkaBroker) over the real database."""
+
+from __future__ import annotations
+
+import uuid
+from typing import cast
+
+from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+
+from services.deduplicator.app import create_app
+from services.deduplicator.settings import DeduplicatorSettings
+from shared.db import Database
+from shared.events import StoryUpdated
+from shared.topics import ARTICLES_RAW, STORIES_UPDATED
+from tests.infra import MONGO
+from tests.integration.deduplicator.test_deduplicator import ORIGINAL, SYNDICATED
+
+
+async def test_an_article_becomes_a_story_update_keyed_by_story_id_and_a_duplicate_does_not():
+    name = f"pressroom_test_{uuid.uuid4().hex[:12]}"
+    app = create_app(DeduplicatorSettings(mongo_url=MONGO, mongo_database=name))
+    broker = cast(KafkaBroker, app.broker)
+    published: list[tuple[StoryUpdated, bytes]] = []
+
+    @broker.subscriber(STORIES_UPDATED, group_id="test-reader")
+    async def read(story: StoryUpdated, message: KafkaMessage) -> None:
+        published.append((story, message.raw_message.key))  # type: ignore[union-attr]
+
+    try:
+        async with TestKafkaBroker(broker) as br:
+            for hook in app._on_startup_calling:
+                await hook()
+            await br.publish(ORIGINAL, ARTICLES_RAW, key=ORIGINAL.article_id.encode())
+            await br.publish(SYNDICATED, ARTICLES_RAW, key=SYNDICATED.article_id.encode())
+            duplicate = ORIGINAL.model_copy(update={"event_id": uuid.uuid4()})
+            await br.publish(duplicate, ARTICLES_RAW, key=ORIGINAL.article_id.encode())
+    finally:
+        database = Database(MONGO, name)
+        await database.client.drop_database(name)
+        await database.close()
+
+    assert [story.version for story, _ in published] == [1, 2]
+    story, key = published[-1]
+    assert key == story.story_id.encode()
+    assert {a.article_id for a in story.articles} == {ORIGINAL.article_id, SYNDICATED.article_id}
