@@ -7,8 +7,9 @@ import uuid
 from faststream.kafka import KafkaBroker
 
 from shared.broker import make_broker
-from shared.events import ArticleFetched, DeadLetter, article_id_for
+from shared.events import ArticleFetched, DeadLetter
 from shared.settings import ServiceSettings
+from tests.factories import make_article
 from tests.infra import KAFKA
 from tests.waiting import eventually
 
@@ -33,15 +34,8 @@ def subscribe_from_start(broker: KafkaBroker, topic: str, sink: list, model: typ
 async def test_an_event_published_to_a_real_topic_is_consumed_intact():
     topic = fresh_topic()
     url = f"https://example.com/{uuid.uuid4().hex}"
-    sent = ArticleFetched(
-        article_id=article_id_for(url),
-        canonical_url=url,
-        url=url,
-        source_id="s",
-        source_name="Source",
-        title='Ünïcode title — quoted "x"',
-        text="Body " * 100,
-        authors=("A. Writer",),
+    sent = make_article(
+        url, title='Ünïcode title — quoted "x"', text="Body " * 100, authors=("A. Writer",)
     )
     received: list[ArticleFetched] = []
     broker = make_broker(ServiceSettings(kafka_bootstrap_servers=KAFKA), "round-trip")

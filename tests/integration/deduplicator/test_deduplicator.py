@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 from services.deduplicator.deduplicator import Deduplicator
 from services.deduplicator.settings import DeduplicatorSettings
 from services.deduplicator.store import DedupStore
 from shared.db import Database
-from shared.events import ArticleFetched, article_id_for
+from shared.events import ArticleFetched
+from tests.factories import make_article
 
 WIRE = (
     "The Senate on Tuesday approved a $1 trillion infrastructure bill after weeks of "
@@ -20,16 +20,7 @@ WIRE = (
 
 
 def article(url: str, source: str, title: str, text: str) -> ArticleFetched:
-    return ArticleFetched(
-        article_id=article_id_for(url),
-        canonical_url=url,
-        url=url,
-        source_id=source,
-        source_name=source.title(),
-        title=title,
-        text=text,
-        published_at=datetime(2021, 8, 10, 15, tzinfo=UTC),
-    )
+    return make_article(url, source_id=source, title=title, text=text)
 
 
 ORIGINAL = article(

@@ -6,23 +6,16 @@ import pytest
 from faststream.kafka import TestKafkaBroker
 
 from shared.broker import make_broker
-from shared.events import ArticleFetched, DeadLetter, article_id_for
+from shared.events import ArticleFetched, DeadLetter
 from shared.settings import ServiceSettings
 from shared.topics import ARTICLES_RAW, dead_letter_topic
+from tests.factories import make_article
 
 URL = "https://example.com/news/1"
 
 
 def article() -> ArticleFetched:
-    return ArticleFetched(
-        article_id=article_id_for(URL),
-        canonical_url=URL,
-        url=URL,
-        source_id="example",
-        source_name="Example News",
-        title="A title",
-        text="Some text.",
-    )
+    return make_article(URL)
 
 
 def build(failures_before_success: int = 0):

@@ -1,0 +1,30 @@
+"""Events for tests, with every required field filled in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.events import ArticleFetched, article_id_for
+
+
+def make_article(
+    url: str = "https://example.com/news/1",
+    *,
+    source_id: str = "example",
+    title: str = "A title",
+    text: str = "Some text.",
+    **fields: Any,
+) -> ArticleFetched:
+    """An article as the fetcher emits it, its ids derived from `url`."""
+    fields.setdefault("published_at", datetime(2021, 8, 10, 15, tzinfo=UTC))
+    return ArticleFetched(
+        article_id=article_id_for(url),
+        canonical_url=url,
+        url=url,
+        source_id=source_id,
+        source_name=fields.pop("source_name", source_id.title()),
+        title=title,
+        text=text,
+        **fields,
+    )
