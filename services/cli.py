@@ -88,5 +88,33 @@ def eval_clustering(
     typer.echo(json.dumps({k: round(v, 4) for k, v in asdict(scores).items()}))
 
 
+@eval_app.command("summaries")
+def eval_summaries(
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="JSONL: id, documents, summary.")
+    ],
+    words: Annotated[
+        int | None,
+        typer.Option(min=10, help="Output length in words (default: the site's summary length)."),
+    ] = None,
+) -> None:
+    """Score the extractive summarizer and a lead baseline with ROUGE, and the grounding rate."""
+    from services.summarizer.evaluation import evaluate
+    from services.summarizer.settings import SummarizerSettings
+
+    length = words or load_settings(SummarizerSettings).summary_words
+    scores = evaluate(path, length)
+    typer.echo(f"{scores.examples} examples, {length} words, rouge-score F1 with stemming")
+    typer.echo(
+        f"extractive  ROUGE-1 {scores.rouge1:.2f}  ROUGE-2 {scores.rouge2:.2f}"
+        f"  ROUGE-L {scores.rougeL:.2f}  grounded {scores.grounded:.1%}"
+    )
+    typer.echo(
+        f"lead        ROUGE-1 {scores.lead_rouge1:.2f}  ROUGE-2 {scores.lead_rouge2:.2f}"
+        f"  ROUGE-L {scores.lead_rougeL:.2f}"
+    )
+    typer.echo(json.dumps({k: round(v, 4) for k, v in asdict(scores).items()}))
+
+
 if __name__ == "__main__":
     app()

@@ -31,6 +31,7 @@ def make_service_app(
     database: Database | None = None,
     readiness_checks: Sequence[ReadinessCheck] = (),
     on_startup: Sequence[Callable[[], Awaitable[Any]]] = (),
+    after_startup: Sequence[Callable[[], Awaitable[Any]]] = (),
     on_shutdown: Sequence[Callable[[], Awaitable[Any]]] = (),
     extra_routes: Sequence[tuple[str, Any]] = (),
 ) -> AsgiFastStream:
@@ -68,6 +69,8 @@ def make_service_app(
             *extra_routes,
         ],
         on_startup=list(on_startup),
+        # After the broker started, so background work can publish.
+        after_startup=list(after_startup),
         on_shutdown=list(on_shutdown),
         # After the broker stopped, so in-flight handlers still have their database.
         after_shutdown=[close_database],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.events import ArticleFetched, article_id_for
+from shared.events import ArticleFetched, StoryArticle, StoryUpdated, article_id_for
 
 
 def make_article(
@@ -27,4 +27,23 @@ def make_article(
         title=title,
         text=text,
         **fields,
+    )
+
+
+def story_article(article: ArticleFetched, **fields: Any) -> StoryArticle:
+    """The article as the deduplicator passes it on in a story."""
+    shared = article.model_dump(include=set(StoryArticle.model_fields))
+    return StoryArticle(**{**shared, **fields})
+
+
+def make_story(
+    *articles: ArticleFetched, version: int = 1, story_id: str = "5" * 32
+) -> StoryUpdated:
+    """A story of these articles, at this version."""
+    return StoryUpdated(
+        story_id=story_id,
+        version=version,
+        articles=tuple(story_article(a) for a in articles),
+        article_count=len(articles),
+        first_seen_at=datetime(2021, 8, 10, 15, tzinfo=UTC),
     )

@@ -3,44 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections import Counter
-from functools import lru_cache
 
-import snowballstemmer
-
-_WORD = re.compile(r"[^\W\d_](?:[\w'\u2019-]*[^\W_])?|\d[\d,.]*\d|\d", re.UNICODE)
-_STEMMER = snowballstemmer.stemmer("english")
-
-# Words that say nothing about which event an article is about.
-STOPWORDS = frozenset(
-    (
-        "a about after again against all also am an and any are as at be because been "
-        "before being between both but by can could did do does doing down during each "
-        "few for from further had has have having he her here hers herself him himself "
-        "his how i if in into is it its itself just me more most my myself new no nor not "
-        "now of off on once one only or other our ours ourselves out over own said same "
-        "say says she should so some such than that the their theirs them themselves then "
-        "there these they this those through to too under until up us very was we were "
-        "what when where which while who whom why will with would you your yours yourself "
-        "yourselves "
-    ).split()
-)
+from shared.text import STOPWORDS, stem, words
 
 TITLE_WEIGHT = 3
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(text)
-
-
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    lowered = word.lower().replace("\u2019", "'")
-    if lowered.endswith("'s"):
-        lowered = lowered[:-2]
-    return str(_STEMMER.stemWord(lowered))
 
 
 def terms(title: str, text: str, *, body_words: int = 120) -> Counter[str]:

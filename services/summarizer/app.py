@@ -1,0 +1,121 @@
+"""Summarizer: stories.updated -> stories.summarized.
+
+Receiving a story only queues its newest version in MongoDB; a worker summarises each
+story once it has been quiet for `PRESSROOM_COALESCE_SECONDS`, so bursts cost one summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import cast
+
+from aiokafka import ConsumerRecord
+from faststream.asgi import AsgiFastStream
+from faststream.kafka.annotations import KafkaMessage
+from prometheus_client import Counter
+
+from services.summarizer.draft import ExtractiveBackend, SummaryBackend
+from services.summarizer.openai_backend import OpenAIBackend
+from services.summarizer.settings import SummarizerSettings
+from services.summarizer.store import ClaimedStory, Origin, SummaryQueue
+from services.summarizer.summarizer import Summarizer
+from services.summarizer.worker import SummaryWorker
+from shared.broker import make_broker
+from shared.db import Database
+from shared.events import DeadLetter, StorySummarized, StoryUpdated
+from shared.service import make_service_app
+from shared.settings import load_settings
+from shared.topics import STORIES_SUMMARIZED, STORIES_UPDATED, dead_letter_topic
+
+SERVICE = "summarizer"
+
+updates_total = Counter(
+    "pressroom_summarizer_updates_total",
+    "stories.updated events received: queued, or stale (a newer version was already seen).",
+    ["outcome"],
+)
+
+
+def create_app(settings: SummarizerSettings) -> AsgiFastStream:
+    broker = make_broker(settings, SERVICE)
+    database = Database.from_settings(settings)
+    queue = SummaryQueue(
+        database,
+        quiet=timedelta(seconds=settings.coalesce_seconds),
+        lease=timedelta(seconds=settings.summary_lease_seconds),
+    )
+    extractive = ExtractiveBackend(settings.summary_words)
+    backend: SummaryBackend = (
+        OpenAIBackend(settings, extractive)
+        if settings.summarizer_backend == "openai"
+        else extractive
+    )
+
+    stories_summarized = broker.publisher(
+        STORIES_SUMMARIZED,
+        title="stories.summarized:summarizer",
+        description="A story's grounded summary. Key: story_id.",
+        schema=StorySummarized,
+    )
+
+    @broker.subscriber(
+        STORIES_UPDATED,
+        group_id=SERVICE,
+        auto_offset_reset="earliest",
+        title="stories.updated:summarizer",
+        description="Stories that gained articles. Key: story_id.",
+    )
+    async def on_story(story: StoryUpdated, message: KafkaMessage) -> None:
+        record = cast(ConsumerRecord[bytes, bytes], message.raw_message)  # not a batch
+        queued = await queue.accept(story, Origin(record.partition, record.offset))
+        updates_total.labels("queued" if queued else "stale").inc()
+
+    async def publish(summary: StorySummarized) -> None:
+        await stories_summarized.publish(summary, key=summary.story_id.encode())
+
+    async def dead_letter(claimed: ClaimedStory, reason: str) -> None:
+        letter = DeadLetter(
+            topic=STORIES_UPDATED,
+            partition=claimed.origin.partition,
+            offset=claimed.origin.offset,
+            key=claimed.story.story_id,
+            service=SERVICE,
+            error=reason,
+            attempts=claimed.attempts,
+            original=claimed.story.model_dump_json().encode(),
+        )
+        await broker.publish(
+            letter.model_dump_json().encode(),
+            dead_letter_topic(STORIES_UPDATED),
+            key=claimed.story.story_id.encode(),
+        )
+
+    worker = SummaryWorker(
+        queue, Summarizer(backend), publish, dead_letter, max_attempts=settings.handler_max_attempts
+    )
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def start_worker() -> None:
+        tasks.add(asyncio.create_task(worker.run(), name="summary-worker"))
+
+    async def stop_worker() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if isinstance(backend, OpenAIBackend):
+            await backend.close()
+
+    return make_service_app(
+        broker,
+        service=SERVICE,
+        settings=settings,
+        database=database,
+        on_startup=[queue.create_indexes],
+        after_startup=[start_worker],
+        on_shutdown=[stop_worker],
+    )
+
+
+settings = load_settings(SummarizerSettings)
+app = create_app(settings)

@@ -1,0 +1,125 @@
+"""From a draft to the published summary: the grounding gate, sources, image and dates.
+
+Every key point and summary sentence passes the gate or does not publish: a failing key
+point is replaced by the best source sentence not used yet (repaired), or dropped; a
+failing summary sentence is dropped. A story never publishes an unsupported number.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from services.summarizer.category import categorise
+from services.summarizer.draft import Draft
+from services.summarizer.material import KEY_POINT_MAX_WORDS, StoryMaterial
+from shared.events import GroundedText, LeadImage, SourceCredit, StorySummarized
+
+KEY_POINTS = 5
+
+
+@dataclass
+class GateReport:
+    """What the gate did to one story: counts by part and outcome."""
+
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def count(self, part: str, outcome: str) -> None:
+        self.outcomes[(part, outcome)] += 1
+
+
+class EmptySummary(ValueError):
+    """The story has no sentence that could be published."""
+
+
+def compose(story_material: StoryMaterial, draft: Draft) -> tuple[StorySummarized, GateReport]:
+    material, story, report = story_material, story_material.story, GateReport()
+    gate = material.gate
+
+    spares = _spare_key_points(material, used=set(draft.key_points) | set(draft.summary))
+    key_points: list[GroundedText] = []
+    for point in draft.key_points[:KEY_POINTS]:
+        verdict = gate.check(point)
+        if verdict.grounded:
+            key_points.append(GroundedText(text=point, article_ids=verdict.supporting))
+            report.count("key_point", "grounded")
+        elif repair := next(spares, None):
+            key_points.append(repair)
+            report.count("key_point", "repaired")
+        else:
+            report.count("key_point", "dropped")
+    # Fewer than five only when the story has no more distinct, grounded sentences.
+    while len(key_points) < KEY_POINTS and (extra := next(spares, None)):
+        key_points.append(extra)
+
+    summary: list[GroundedText] = []
+    for sentence in draft.summary:
+        verdict = gate.check(sentence)
+        if verdict.grounded:
+            summary.append(GroundedText(text=sentence, article_ids=verdict.supporting))
+            report.count("summary", "grounded")
+        else:
+            report.count("summary", "dropped")
+    if not summary:
+        summary = list(key_points)
+    if not key_points or not summary:
+        raise EmptySummary(f"story {story.story_id} has no sentence that passes the gate")
+
+    headline = draft.headline
+    if not gate.check(headline).grounded or not headline.strip():
+        headline = material.headline()
+        report.count("headline", "repaired")
+    else:
+        report.count("headline", "grounded")
+
+    tags = [tag for tag in draft.tags if gate.mentions(tag)][:20]
+    category = draft.category or categorise(
+        (f"{a.title} {a.text}" for a in material.articles),
+        (a.category_hint for a in story.articles),
+    )
+    summarized = StorySummarized(
+        story_id=story.story_id,
+        version=story.version,
+        headline=headline[:300],
+        key_points=tuple(key_points),
+        summary=tuple(summary),
+        category=category,
+        tags=tuple(tags),
+        sources=tuple(
+            SourceCredit(
+                article_id=a.article_id,
+                source_name=a.source_name,
+                url=a.canonical_url,
+                title=a.title,
+                is_copy=a.copy_of is not None,
+            )
+            for a in story.articles
+        ),
+        lead_image=_lead_image(material),
+        published_at=min(
+            (a.published_at for a in story.articles if a.published_at), default=story.first_seen_at
+        ),
+        summarizer=draft.writer,
+    )
+    return summarized, report
+
+
+def _spare_key_points(material: StoryMaterial, used: set[str]) -> Iterator[GroundedText]:
+    """Grounded source sentences, best first, that repeat neither each other nor the draft."""
+    for sentence in material.key_points(count=len(material.sentences)):
+        if sentence.text in used or len(sentence.text.split()) > KEY_POINT_MAX_WORDS:
+            continue
+        verdict = material.gate.check(sentence.text)
+        if verdict.grounded:
+            used.add(sentence.text)
+            yield GroundedText(text=sentence.text, article_ids=verdict.supporting)
+
+
+def _lead_image(material: StoryMaterial) -> LeadImage | None:
+    for article in material.articles:
+        if article.image_url:
+            return LeadImage(
+                url=article.image_url, credit=article.source_name, article_id=article.article_id
+            )
+    return None

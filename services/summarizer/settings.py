@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+
+from shared.settings import ServiceSettings
+
+
+class SummarizerSettings(ServiceSettings):
+    http_port: int = Field(8003, ge=0, le=65535, description="Port of /metrics, /health, /ready.")
+    summarizer_backend: Literal["extractive", "openai"] = Field(
+        "extractive",
+        description="Who writes summaries: the built-in extractive method, or an "
+        "OpenAI-compatible chat endpoint (falls back to extractive when it fails).",
+    )
+    summary_words: int = Field(
+        200, ge=120, le=250, description="Length the summary aims at, in words (120-250)."
+    )
+    coalesce_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=600,
+        description="Quiet time after a story's latest update before it is summarised, "
+        "so a burst of updates is summarised once.",
+    )
+    summary_lease_seconds: float = Field(
+        120, gt=0, description="How long one replica holds a story it is summarising."
+    )
+    openai_base_url: str = Field(
+        "http://127.0.0.1:11434/v1",
+        pattern=r"^https?://",
+        description="OpenAI-compatible API base URL (OpenAI, vLLM, Ollama, llama.cpp).",
+    )
+    openai_api_key: SecretStr = Field(
+        SecretStr(""), description="API key for the endpoint (empty for local servers)."
+    )
+    openai_model: str = Field("gpt-4o-mini", min_length=1, description="Chat model name.")
+    openai_timeout_seconds: float = Field(
+        60, gt=0, description="Time limit of one chat completion request."
+    )
+    openai_max_attempts: int = Field(
+        3, ge=1, le=10, description="Attempts at one story (timeouts, 429, 5xx, bad JSON)."
+    )
+    openai_concurrency: int = Field(
+        4, ge=1, le=256, description="Chat requests in flight at once per replica."
+    )
+    openai_prompt_cost_per_million: float = Field(
+        0.15, ge=0, description="Price of a million prompt tokens, for the cost metric."
+    )
+    openai_completion_cost_per_million: float = Field(
+        0.60, ge=0, description="Price of a million completion tokens, for the cost metric."
+    )

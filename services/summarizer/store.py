@@ -1,0 +1,123 @@
+"""The summarizer's queue of stories in MongoDB: the newest version of each story waits
+there until it has been quiet for a moment, then one replica claims and summarises it.
+
+Receiving a stories.updated event only records it (durably, before the offset commit);
+a burst of versions of one story leaves only the newest waiting, and a version older
+than one already seen is refused. State survives restarts; a claim is a lease, so a
+replica that dies mid-summary leaves the story to another once the lease runs out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from shared.db import Database
+from shared.events import StoryUpdated
+
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the event came from in stories.updated, for its dead letter."""
+
+    partition: int = -1
+    offset: int = -1
+
+
+@dataclass(frozen=True)
+class ClaimedStory:
+    story: StoryUpdated
+    attempts: int
+    origin: Origin
+
+
+class SummaryQueue:
+    def __init__(self, database: Database, quiet: timedelta, lease: timedelta) -> None:
+        self.stories = database.collection("summarizer_stories")
+        self.quiet = quiet
+        self.lease = lease
+        self.owner = uuid.uuid4().hex
+
+    async def create_indexes(self) -> None:
+        await self.stories.create_index("due_at")
+
+    async def accept(
+        self, story: StoryUpdated, origin: Origin = Origin(), now: datetime | None = None
+    ) -> bool:
+        """Record `story` as the one to summarise; False when a newer or equal version is known."""
+        now = now or datetime.now(UTC)
+        update = {
+            "$set": {
+                "version": story.version,
+                "story": story.model_dump_json(),
+                "due_at": now + self.quiet,
+                "attempts": 0,
+                "origin": [origin.partition, origin.offset],
+            },
+            "$setOnInsert": {"claimed_until": NEVER, "summarized_version": 0},
+        }
+        try:
+            await self.stories.update_one(
+                {"_id": story.story_id, "version": {"$lt": story.version}}, update, upsert=True
+            )
+        except DuplicateKeyError:
+            return False  # the story is known with this version or a newer one
+        return True
+
+    async def claim_due(self, now: datetime | None = None) -> ClaimedStory | None:
+        """One story whose quiet time has passed and that no replica holds, now held by us."""
+        now = now or datetime.now(UTC)
+        document = await self.stories.find_one_and_update(
+            {"due_at": {"$lte": now}, "claimed_until": {"$lte": now}},
+            {
+                "$set": {"claimed_until": now + self.lease, "claimed_by": self.owner},
+                "$inc": {"attempts": 1},
+            },
+            sort=[("due_at", 1)],
+            return_document=ReturnDocument.AFTER,
+        )
+        if document is None:
+            return None
+        return ClaimedStory(
+            StoryUpdated.model_validate_json(document["story"]),
+            document["attempts"],
+            Origin(*document["origin"]),
+        )
+
+    async def finish(self, story: StoryUpdated) -> None:
+        """The summary of this version is published: done, unless a newer version came in."""
+        await self.stories.update_one(
+            {"_id": story.story_id, "version": story.version},
+            {"$set": {"summarized_version": story.version, "due_at": None}},
+        )
+        await self.release(story)
+
+    async def retry_later(self, story: StoryUpdated, delay: timedelta) -> None:
+        """Summarising failed: try this story again after `delay`."""
+        await self.stories.update_one(
+            {"_id": story.story_id, "version": story.version},
+            {"$set": {"due_at": datetime.now(UTC) + delay}},
+        )
+        await self.release(story)
+
+    async def give_up(self, story: StoryUpdated) -> None:
+        """The story went to the dead-letter topic: no more attempts at this version."""
+        await self.stories.update_one(
+            {"_id": story.story_id, "version": story.version}, {"$set": {"due_at": None}}
+        )
+        await self.release(story)
+
+    async def release(self, story: StoryUpdated) -> None:
+        """Let the story go (a newer version, a failure to retry, a shutdown)."""
+        await self.stories.update_one(
+            {"_id": story.story_id, "claimed_by": self.owner}, {"$set": {"claimed_until": NEVER}}
+        )
+
+    async def pending(self) -> int:
+        return await self.stories.count_documents({"due_at": {"$ne": None}})

@@ -1,0 +1,124 @@
+"""The loop that takes due stories off the queue, summarises and publishes them.
+
+A story is marked done only after its summary is durably published; a failure is
+retried later with backoff, and after the last attempt the story goes to
+`stories.updated.dlq` with the reason, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from services.summarizer.composer import EmptySummary, GateReport
+from services.summarizer.store import ClaimedStory, SummaryQueue
+from services.summarizer.summarizer import Summarizer
+from shared.events import StorySummarized
+
+logger = logging.getLogger(__name__)
+
+summaries_total = Counter(
+    "pressroom_summaries_total", "Stories summarised, by outcome.", ["outcome"]
+)
+grounding_total = Counter(
+    "pressroom_grounding_total",
+    "Sentences through the grounding gate, by part and outcome (grounded, repaired, dropped).",
+    ["part", "outcome"],
+)
+summary_seconds = Histogram(
+    "pressroom_summary_seconds", "Time to summarise one story, backend call included."
+)
+queue_depth = Gauge("pressroom_summary_queue_depth", "Stories waiting to be summarised.")
+
+Publish = Callable[[StorySummarized], Awaitable[None]]
+SendToDeadLetters = Callable[[ClaimedStory, str], Awaitable[None]]
+
+
+class SummaryWorker:
+    def __init__(
+        self,
+        queue: SummaryQueue,
+        summarizer: Summarizer,
+        publish: Publish,
+        dead_letter: SendToDeadLetters,
+        *,
+        max_attempts: int,
+        poll_seconds: float = 0.2,
+        retry_seconds: float = 2.0,
+    ) -> None:
+        self.queue = queue
+        self.summarizer = summarizer
+        self.publish = publish
+        self.dead_letter = dead_letter
+        self.max_attempts = max_attempts
+        self.poll_seconds = poll_seconds
+        self.retry_seconds = retry_seconds
+
+    async def run(self) -> None:
+        """Until cancelled: summarise every story that is due."""
+        while True:
+            try:
+                if not await self.step():
+                    queue_depth.set(await self.queue.pending())
+                    await asyncio.sleep(self.poll_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database is away: wait and go on
+                logger.exception("summary queue unavailable")
+                await asyncio.sleep(self.retry_seconds)
+
+    async def step(self) -> bool:
+        """Summarise one due story; False when none is due."""
+        claimed = await self.queue.claim_due()
+        if claimed is None:
+            return False
+        try:
+            await self._summarize(claimed)
+        except asyncio.CancelledError:
+            await asyncio.shield(self.queue.release(claimed.story))
+            raise
+        return True
+
+    async def _summarize(self, claimed: ClaimedStory) -> None:
+        story = claimed.story
+        try:
+            with summary_seconds.time():
+                summary, report = await self.summarizer.summarize(story)
+            await self.publish(summary)
+        except EmptySummary as error:
+            await self._give_up(claimed, str(error))
+            return
+        except Exception as error:
+            reason = f"{type(error).__name__}: {error}"
+            if claimed.attempts >= self.max_attempts:
+                await self._give_up(claimed, reason)
+                return
+            summaries_total.labels("retried").inc()
+            logger.warning(
+                "summarising failed, will retry",
+                extra={"story_id": story.story_id, "attempt": claimed.attempts, "error": reason},
+            )
+            delay = self.retry_seconds * 2 ** (claimed.attempts - 1)
+            await self.queue.retry_later(story, timedelta(seconds=min(delay, 300)))
+            return
+        await self.queue.finish(story)
+        _count(report)
+        summaries_total.labels("published").inc()
+        logger.info(
+            "story summarised",
+            extra={"story_id": story.story_id, "version": story.version, "by": summary.summarizer},
+        )
+
+    async def _give_up(self, claimed: ClaimedStory, reason: str) -> None:
+        await self.dead_letter(claimed, reason)
+        await self.queue.give_up(claimed.story)
+        summaries_total.labels("dead_lettered").inc()
+
+
+def _count(report: GateReport) -> None:
+    for (part, outcome), n in report.outcomes.items():
+        grounding_total.labels(part, outcome).inc(n)

@@ -1,0 +1,45 @@
+"""Words of English news text, as the deduplicator and the summarizer compare them."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import snowballstemmer
+
+_WORD = re.compile(r"[^\W\d_](?:[\w'\u2019-]*[^\W_])?|\d[\d,.]*\d|\d", re.UNICODE)
+_STEMMER = snowballstemmer.stemmer("english")
+
+# Words that say nothing about what a text is about.
+STOPWORDS = frozenset(
+    (
+        "a about after again against all also am an and any are as at be because been "
+        "before being between both but by can could did do does doing down during each "
+        "few for from further had has have having he her here hers herself him himself "
+        "his how i if in into is it its itself just me more most my myself new no nor not "
+        "now of off on once one only or other our ours ourselves out over own said same "
+        "say says she should so some such than that the their theirs them themselves then "
+        "there these they this those through to too under until up us very was we were "
+        "what when where which while who whom why will with would you your yours yourself "
+        "yourselves "
+    ).split()
+)
+
+
+def words(text: str) -> list[str]:
+    """Words and numbers of `text`, in order, as written."""
+    return _WORD.findall(text)
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The lower-cased English stem of `word`, possessive dropped."""
+    lowered = word.lower().replace("\u2019", "'")
+    if lowered.endswith("'s"):
+        lowered = lowered[:-2]
+    return str(_STEMMER.stemWord(lowered))
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the words of `text` that are not stopwords, in order."""
+    return [stem(word) for word in words(text) if word.lower() not in STOPWORDS]

@@ -1,0 +1,90 @@
+"""The summarizer's wiring: Kafka in memory (TestKafkaBroker), the queue in the real database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import cast
+
+from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+
+from services.summarizer.app import create_app
+from services.summarizer.settings import SummarizerSettings
+from shared.db import Database
+from shared.events import DeadLetter, StorySummarized
+from shared.topics import STORIES_SUMMARIZED, STORIES_UPDATED, dead_letter_topic
+from tests.factories import make_story
+from tests.infra import MONGO
+from tests.unit.summarizer.stories import COAST, HARBOUR, NORDIC
+from tests.waiting import eventually
+
+
+@asynccontextmanager
+async def summarizer_app(
+    summaries: list[tuple[StorySummarized, bytes]], dead: list[DeadLetter]
+) -> AsyncIterator[KafkaBroker]:
+    name = f"pressroom_test_{uuid.uuid4().hex[:12]}"
+    app = create_app(SummarizerSettings(mongo_url=MONGO, mongo_database=name, coalesce_seconds=0.5))
+    broker = cast(KafkaBroker, app.broker)
+
+    @broker.subscriber(STORIES_SUMMARIZED, group_id="test-reader")
+    async def read(summary: StorySummarized, message: KafkaMessage) -> None:
+        summaries.append((summary, message.raw_message.key))  # type: ignore[union-attr]
+
+    @broker.subscriber(dead_letter_topic(STORIES_UPDATED), group_id="test-reader")
+    async def read_dead(letter: DeadLetter) -> None:
+        dead.append(letter)
+
+    try:
+        async with TestKafkaBroker(broker) as br:
+            for hook in app._on_startup_calling:
+                await hook()
+            for hook in app._after_startup_calling:
+                await hook()
+            yield br
+            for hook in app._on_shutdown_calling:
+                await hook()
+    finally:
+        database = Database(MONGO, name)
+        await database.client.drop_database(name)
+        await database.close()
+
+
+async def test_a_burst_of_versions_is_summarised_once_at_the_newest_version():
+    summaries: list[tuple[StorySummarized, bytes]] = []
+    async with summarizer_app(summaries, []) as broker:
+        versions = [
+            make_story(HARBOUR, version=1),
+            make_story(HARBOUR, NORDIC, version=2),
+            make_story(HARBOUR, NORDIC, COAST, version=3),
+        ]
+        for story in versions:
+            await broker.publish(story, STORIES_UPDATED, key=story.story_id.encode())
+        await eventually(lambda: len(summaries) >= 1, within=15, what="a summary published")
+        # An older version arriving late is refused, not summarised over the newer one.
+        await broker.publish(versions[0], STORIES_UPDATED, key=versions[0].story_id.encode())
+        await broker.publish(versions[1], STORIES_UPDATED, key=versions[1].story_id.encode())
+        last = make_story(HARBOUR, NORDIC, COAST, version=4)
+        await broker.publish(last, STORIES_UPDATED, key=last.story_id.encode())
+        await eventually(lambda: len(summaries) >= 2, within=15, what="the second summary")
+
+    assert [summary.version for summary, _ in summaries] == [3, 4]
+    summary, key = summaries[0]
+    assert key == summary.story_id.encode()
+    assert {s.source_name for s in summary.sources} == {
+        "Harbour News",
+        "Nordic Daily",
+        "Coast Times",
+    }
+    assert len(summary.key_points) == 5
+
+
+async def test_a_malformed_story_event_goes_to_the_dead_letter_topic():
+    dead: list[DeadLetter] = []
+    async with summarizer_app([], dead) as broker:
+        await broker.publish(b'{"story_id": "nope"}', STORIES_UPDATED, key=b"nope")
+        await eventually(lambda: len(dead) == 1, within=10, what="the dead letter")
+    assert dead[0].service == "summarizer"
+    assert dead[0].original == b'{"story_id": "nope"}'
+    assert "invalid event" in dead[0].error

@@ -1,0 +1,107 @@
+"""A local OpenAI-compatible chat endpoint for tests: answers /v1/chat/completions the way
+the real ones do, and misbehaves on cue (too slow, malformed JSON, 429, 500).
+
+The answer it writes is built from the articles in the prompt: their titles and first
+sentences, plus, when asked, a key point with a number no article holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+INVENTED = "Around 300 soldiers were killed, officials said."
+
+
+@dataclass
+class ChatServer:
+    """Behaviours to play, one per request, then `ok` for every request after them."""
+
+    script: deque[str] = field(default_factory=deque)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    slow_seconds: float = 5.0
+    url: str = ""
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/v1/chat/completions", self.complete, methods=["POST"])])
+
+    async def complete(self, request: Request) -> Response:
+        body = await request.json()
+        self.requests.append(body)
+        behaviour = self.script.popleft() if self.script else "ok"
+        if behaviour == "slow":
+            await asyncio.sleep(self.slow_seconds)
+        if behaviour == "rate_limited":
+            return JSONResponse({"error": {"message": "slow down"}}, 429, {"retry-after": "0.1"})
+        if behaviour == "server_error":
+            return JSONResponse({"error": {"message": "overloaded"}}, 500)
+        content = (
+            '{"headline": "Unterminated'
+            if behaviour == "malformed"
+            else json.dumps(
+                self.summary(body["messages"][-1]["content"], invent=behaviour == "invent")
+            )
+        )
+        return JSONResponse(
+            {
+                "id": "chatcmpl-test",
+                "object": "chat.completion",
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 1000, "completion_tokens": 200, "total_tokens": 1200},
+            }
+        )
+
+    @staticmethod
+    def summary(prompt: str, *, invent: bool) -> dict[str, Any]:
+        titles, firsts = [], []
+        for block in re.split(r"\n\n(?=\[[0-9a-f]{32}\] )", prompt):
+            header, _, text = block.partition("\n")
+            titles.append(header.split(": ", 1)[1])
+            firsts.append(re.split(r"(?<=\.)\s", text.strip(), maxsplit=1)[0])
+        points = firsts[:4] + ([INVENTED] if invent else [])
+        return {
+            "headline": titles[0],
+            "key_points": points,
+            "summary": firsts,
+            "category": "World",
+            "tags": [],
+        }
+
+
+@asynccontextmanager
+async def running_chat_server(server: ChatServer | None = None) -> AsyncIterator[ChatServer]:
+    """The server on a free loopback port for the duration of the block."""
+    server = server or ChatServer()
+    config = uvicorn.Config(server.app(), host="127.0.0.1", port=0, log_config=None, lifespan="off")
+    runner = uvicorn.Server(config)
+    task = asyncio.create_task(runner.serve())
+    while not runner.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = runner.servers[0].sockets[0].getsockname()[1]
+    server.url = f"http://127.0.0.1:{port}/v1"
+    try:
+        yield server
+    finally:
+        runner.should_exit = True
+        await task

@@ -1,0 +1,98 @@
+"""Pressroom services run as real processes for tests, as `pressroom serve NAME` runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from tests.infra import KAFKA, MONGO, REPO
+
+LOGS = REPO / "var" / "log" / "tests"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log: str
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def kill(self) -> None:
+        """kill -9: no graceful anything."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def terminate(self, within: float = 40.0) -> bool:
+        """SIGTERM; whether the service then stopped gracefully (uvicorn re-raises the
+        signal after its shutdown, so the exit status alone cannot tell)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        status = self.process.wait(timeout=within)
+        with open(self.log, encoding="utf-8", errors="replace") as log:
+            graceful = "shut down gracefully" in log.read()
+        return status in (0, -signal.SIGTERM) and graceful
+
+
+async def start_service(name: str, database: str, **env: str) -> ServiceProcess:
+    """Start `name` against the test infrastructure; return once its /ready says so."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log_path = LOGS / f"{name}-{port}.log"
+    environment = {
+        **os.environ,
+        "PRESSROOM_KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+        "PRESSROOM_MONGO_URL": MONGO,
+        "PRESSROOM_MONGO_DATABASE": database,
+        "PRESSROOM_HTTP_PORT": str(port),
+        **{f"PRESSROOM_{key.upper()}": value for key, value in env.items()},
+    }
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(  # noqa: ASYNC220 - returns at once; its pipes are files
+            [sys.executable, "-m", "services.cli", "serve", name],
+            env=environment,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    service = ServiceProcess(name, process, port, str(log_path))
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise AssertionError(f"{name} exited with {process.returncode}; see {log_path}")
+            try:
+                if (await client.get(f"{service.url}/ready")).status_code == 200:
+                    return service
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    service.kill()
+    raise AssertionError(f"{name} was not ready within 30 s; see {log_path}")
+
+
+@asynccontextmanager
+async def running_service(name: str, database: str, **env: str) -> AsyncIterator[ServiceProcess]:
+    service = await start_service(name, database, **env)
+    try:
+        yield service
+    finally:
+        if service.process.poll() is None:
+            service.terminate()

@@ -1,0 +1,77 @@
+import re
+
+from services.summarizer.composer import GateReport, compose
+from services.summarizer.draft import Draft, ExtractiveBackend
+from services.summarizer.material import StoryMaterial
+from shared.events import StorySummarized
+from tests.unit.summarizer.stories import COAST, HARBOUR, NORDIC, STORY
+
+
+def extractive_summary() -> tuple[StorySummarized, GateReport]:
+    material = StoryMaterial(STORY)
+    return compose(material, ExtractiveBackend(summary_words=120).write(material))
+
+
+def test_an_extractive_summary_has_five_grounded_key_points_and_credits_every_outlet():
+    summary, report = extractive_summary()
+    assert len(summary.key_points) == 5
+    assert all(point.article_ids for point in summary.key_points)
+    assert {s.source_name for s in summary.sources} == {
+        "Harbour News",
+        "Nordic Daily",
+        "Coast Times",
+    }
+    assert summary.lead_image is not None
+    assert summary.lead_image.credit == "Harbour News"
+    assert summary.published_at == HARBOUR.published_at
+    assert summary.category == "World"
+    assert summary.summarizer == "extractive"
+    assert report.outcomes[("key_point", "dropped")] == 0
+
+
+def test_the_summary_is_within_the_sites_length():
+    summary, _ = extractive_summary()
+    words = sum(len(s.text.split()) for s in summary.summary)
+    assert 60 <= words <= 250
+
+
+def test_a_key_point_is_cited_to_every_article_that_holds_its_facts():
+    point = "About 2,300 lorries waited at both ends of the bridge."
+    draft = Draft(headline=NORDIC.title, key_points=(point,), summary=(point,))
+    summary, _ = compose(StoryMaterial(STORY), draft)
+    assert summary.key_points[0].text == point
+    assert set(summary.key_points[0].article_ids) == {HARBOUR.article_id, NORDIC.article_id}
+
+
+def test_an_invented_number_never_publishes_the_point_is_repaired_from_the_sources():
+    material = StoryMaterial(STORY)
+    draft = Draft(
+        headline="Storm closes Oresund bridge",
+        key_points=(
+            "The Oresund bridge was shut for 14 hours on Tuesday.",
+            "Around 300 lorries were damaged by the storm.",  # no source says 300
+        ),
+        summary=(
+            "The Oresund bridge was shut for 14 hours on Tuesday.",
+            "Half of the drivers slept in Malmo hotels.",  # no source says half
+        ),
+        tags=("Oresund", "Atlantis"),
+        writer="openai:test",
+    )
+    summary, report = compose(material, draft)
+    published = " ".join(p.text for p in summary.key_points + summary.summary)
+    assert not re.search(r"(?<![\d,])300\b", published)
+    assert "Half" not in published
+    assert summary.key_points[0].text == "The Oresund bridge was shut for 14 hours on Tuesday."
+    assert len(summary.key_points) == 5
+    assert summary.tags == ("Oresund",)
+    assert report.outcomes[("key_point", "repaired")] == 1
+    assert report.outcomes[("summary", "dropped")] == 1
+
+
+def test_an_ungrounded_headline_is_replaced_by_an_outlets_title():
+    material = StoryMaterial(STORY)
+    draft = Draft(headline="Storm kills 40 in Oslo", key_points=(), summary=())
+    summary, report = compose(material, draft)
+    assert summary.headline in {HARBOUR.title, NORDIC.title, COAST.title}
+    assert report.outcomes[("headline", "repaired")] == 1

@@ -1,0 +1,101 @@
+"""The openai backend against a local OpenAI-compatible server (no key, loopback only)."""
+
+from __future__ import annotations
+
+from prometheus_client import REGISTRY
+
+from services.summarizer.composer import compose
+from services.summarizer.draft import ExtractiveBackend
+from services.summarizer.material import StoryMaterial
+from services.summarizer.openai_backend import OpenAIBackend
+from services.summarizer.settings import SummarizerSettings
+from tests.openai_server import INVENTED, ChatServer, running_chat_server
+from tests.unit.summarizer.stories import HARBOUR, STORY
+
+
+def backend_for(server: ChatServer, **overrides) -> OpenAIBackend:
+    settings = SummarizerSettings(
+        summarizer_backend="openai",
+        openai_base_url=server.url,
+        openai_model="test-model",
+        openai_timeout_seconds=overrides.pop("timeout", 5.0),
+        openai_max_attempts=overrides.pop("attempts", 3),
+        **overrides,
+    )
+    return OpenAIBackend(settings, ExtractiveBackend(120), backoff_seconds=0.01)
+
+
+def requests(outcome: str) -> float:
+    return REGISTRY.get_sample_value("pressroom_llm_requests_total", {"outcome": outcome}) or 0.0
+
+
+async def summarise_with(server: ChatServer, **overrides):
+    backend = backend_for(server, **overrides)
+    try:
+        material = StoryMaterial(STORY)
+        return compose(material, await backend.draft(material))
+    finally:
+        await backend.close()
+
+
+async def test_the_endpoint_writes_the_summary_and_the_request_asks_for_json():
+    async with running_chat_server() as server:
+        summary, _ = await summarise_with(server)
+    assert summary.summarizer == "openai:test-model"
+    assert summary.headline == HARBOUR.title
+    request = server.requests[0]
+    assert request["model"] == "test-model"
+    assert request["response_format"]["type"] == "json_schema"
+    assert HARBOUR.article_id in request["messages"][-1]["content"]
+
+
+async def test_an_invented_number_from_the_model_is_replaced_before_publishing():
+    async with running_chat_server(ChatServer(deque_of("invent"))) as server:
+        summary, report = await summarise_with(server)
+    assert INVENTED not in [p.text for p in summary.key_points]
+    assert report.outcomes[("key_point", "repaired")] == 1
+    assert len(summary.key_points) == 5
+
+
+async def test_a_timeout_is_retried_and_the_next_answer_used():
+    before = requests("timeout")
+    server = ChatServer(deque_of("slow"), slow_seconds=2.0)
+    async with running_chat_server(server):
+        summary, _ = await summarise_with(server, timeout=0.5)
+    assert summary.summarizer == "openai:test-model"
+    assert len(server.requests) == 2
+    assert requests("timeout") == before + 1
+
+
+async def test_a_429_waits_and_retries():
+    before = requests("rate_limited")
+    async with running_chat_server(ChatServer(deque_of("rate_limited", "rate_limited"))) as server:
+        summary, _ = await summarise_with(server)
+    assert summary.summarizer == "openai:test-model"
+    assert len(server.requests) == 3
+    assert requests("rate_limited") == before + 2
+
+
+async def test_malformed_json_every_time_falls_back_to_the_extractive_summary():
+    before = requests("bad_answer")
+    script = deque_of("malformed", "malformed", "malformed")
+    async with running_chat_server(ChatServer(script)) as server:
+        summary, _ = await summarise_with(server)
+    assert summary.summarizer == "extractive (fallback from openai:test-model)"
+    assert len(summary.key_points) == 5
+    assert requests("bad_answer") == before + 3
+
+
+async def test_tokens_and_cost_are_counted():
+    tokens = REGISTRY.get_sample_value("pressroom_llm_tokens_total", {"kind": "prompt"}) or 0.0
+    async with running_chat_server() as server:
+        await summarise_with(server)
+    after = REGISTRY.get_sample_value("pressroom_llm_tokens_total", {"kind": "prompt"})
+    assert after == tokens + 1000
+    assert (REGISTRY.get_sample_value("pressroom_llm_cost_dollars_total") or 0) > 0
+
+
+def deque_of(*behaviours: str):
+    from collections import deque
+
+    return deque(behaviours)
