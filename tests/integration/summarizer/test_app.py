@@ -12,9 +12,9 @@ from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 from services.summarizer.app import create_app
 from services.summarizer.settings import SummarizerSettings
 from shared.db import Database
-from shared.events import DeadLetter, StorySummarized
+from shared.events import DeadLetter, StorySummarized, StoryUpdated
 from shared.topics import STORIES_SUMMARIZED, STORIES_UPDATED, dead_letter_topic
-from tests.factories import make_story
+from tests.factories import make_article, make_story
 from tests.infra import MONGO
 from tests.unit.summarizer.stories import COAST, HARBOUR, NORDIC
 from tests.waiting import eventually
@@ -88,3 +88,15 @@ async def test_a_malformed_story_event_goes_to_the_dead_letter_topic():
     assert dead[0].service == "summarizer"
     assert dead[0].original == b'{"story_id": "nope"}'
     assert "invalid event" in dead[0].error
+
+
+async def test_a_story_with_nothing_publishable_goes_to_the_dead_letter_topic_with_the_reason():
+    dead: list[DeadLetter] = []
+    empty = make_story(
+        make_article("https://example.com/empty", title="Photo", text="Advertisement")
+    )
+    async with summarizer_app([], dead) as broker:
+        await broker.publish(empty, STORIES_UPDATED, key=empty.story_id.encode())
+        await eventually(lambda: len(dead) == 1, within=10, what="the dead letter")
+    assert "no sentence that passes the gate" in dead[0].error
+    assert StoryUpdated.model_validate_json(dead[0].original) == empty
