@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.events import ArticleFetched, StoryArticle, StoryUpdated, article_id_for
+from shared.events import (
+    ArticleFetched,
+    GroundedText,
+    SourceCredit,
+    StoryArticle,
+    StorySummarized,
+    StoryUpdated,
+    article_id_for,
+)
 
 
 def make_article(
@@ -46,4 +54,45 @@ def make_story(
         articles=tuple(story_article(a) for a in articles),
         article_count=len(articles),
         first_seen_at=datetime(2021, 8, 10, 15, tzinfo=UTC),
+    )
+
+
+def make_summary(
+    story_id: str = "5" * 32,
+    *,
+    version: int = 1,
+    headline: str = "Storm closes Oresund bridge for 14 hours",
+    outlets: tuple[str, ...] = ("Harbour News", "Nordic Daily"),
+    category: str = "World",
+    **fields: Any,
+) -> StorySummarized:
+    """A summary citing one article per outlet, every sentence grounded in the first."""
+    sources = tuple(
+        SourceCredit(
+            article_id=article_id_for(f"https://{outlet.lower().replace(' ', '-')}.example/s"),
+            source_name=outlet,
+            url=f"https://{outlet.lower().replace(' ', '-')}.example/s",
+            title=f"{outlet}: {headline}",
+        )
+        for outlet in outlets
+    )
+    first = (sources[0].article_id,)
+    points = fields.pop(
+        "key_points",
+        (
+            "A storm closed the Oresund bridge for 14 hours on Tuesday.",
+            "About 2,300 lorries waited at both ends of the bridge.",
+        ),
+    )
+    return StorySummarized(
+        story_id=story_id,
+        version=version,
+        headline=headline,
+        key_points=tuple(GroundedText(text=p, article_ids=first) for p in points),
+        summary=tuple(GroundedText(text=p, article_ids=first) for p in points),
+        category=category,  # type: ignore[arg-type]
+        sources=sources,
+        published_at=datetime(2021, 8, 10, 9, tzinfo=UTC),
+        summarizer="extractive",
+        **fields,
     )

@@ -1,0 +1,83 @@
+"""Publisher: stories.summarized -> MongoDB `posts` -> posts.published."""
+
+from __future__ import annotations
+
+from faststream.asgi import AsgiFastStream
+from prometheus_client import Counter, Histogram
+
+from services.publisher.settings import PublisherSettings
+from services.publisher.store import Outcome, PostStore
+from shared.broker import make_broker
+from shared.db import Database
+from shared.events import PostPublished, StorySummarized, utc_now
+from shared.service import make_service_app
+from shared.settings import load_settings
+from shared.topics import POSTS_PUBLISHED, STORIES_SUMMARIZED
+
+SERVICE = "publisher"
+
+publications_total = Counter(
+    "pressroom_publications_total",
+    "Summaries the publisher handled: created, updated, unchanged (redelivery), stale.",
+    ["outcome"],
+)
+publish_lag_seconds = Histogram(
+    "pressroom_publish_lag_seconds",
+    "From the summary's event time to its post being written.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+)
+
+
+def create_app(settings: PublisherSettings) -> AsgiFastStream:
+    broker = make_broker(settings, SERVICE)
+    database = Database.from_settings(settings)
+    store = PostStore(database)
+
+    posts_published = broker.publisher(
+        POSTS_PUBLISHED,
+        title="posts.published:publisher",
+        description="A post was created or updated on the site. Key: story_id.",
+        schema=PostPublished,
+    )
+
+    @broker.subscriber(
+        STORIES_SUMMARIZED,
+        group_id=SERVICE,
+        auto_offset_reset="earliest",
+        title="stories.summarized:publisher",
+        description="Grounded summaries to publish. Key: story_id.",
+    )
+    async def on_summary(summary: StorySummarized) -> None:
+        publication = await store.publish(summary)
+        publications_total.labels(publication.outcome).inc()
+        if publication.outcome is Outcome.STALE:
+            return
+        post = publication.post
+        publish_lag_seconds.observe((utc_now() - summary.occurred_at).total_seconds())
+        # A redelivered version is announced again: the first announcement may be the
+        # one that was lost when the process stopped after writing.
+        await posts_published.publish(
+            PostPublished(
+                story_id=summary.story_id,
+                slug=post["slug"],
+                version=post["version"],
+                change="created" if post["first_published_at"] == post["updated_at"] else "updated",
+                headline=post["headline"],
+                category=post["category"],
+                first_published_at=post["first_published_at"],
+                updated_at=post["updated_at"],
+            ),
+            key=summary.story_id.encode(),
+        )
+
+    return make_service_app(
+        broker,
+        service=SERVICE,
+        settings=settings,
+        database=database,
+        on_startup=[store.create_indexes],
+    )
+
+
+settings = load_settings(PublisherSettings)
+app = create_app(settings)

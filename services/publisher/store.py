@@ -1,0 +1,127 @@
+"""The `posts` collection: one document per story, written only over an older version.
+
+Writes are optimistic: a post is replaced only where its stored version is the one read,
+so two replicas (or a redelivery racing a newer version) can never let an older version
+win. The slug is set when the post is created and never changes.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from services.publisher.changes import describe_changes
+from services.publisher.slugs import slugify
+from shared.db import Database
+from shared.events import StorySummarized
+
+MAX_CHANGES = 10
+Post = dict[str, Any]
+
+
+class Outcome(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"  # this version is already published (a redelivery)
+    STALE = "stale"  # a newer version is already published
+
+
+@dataclass(frozen=True)
+class Publication:
+    outcome: Outcome
+    post: Post
+
+
+def post_fields(summary: StorySummarized) -> Post:
+    """What the site reads of a summary, plus the fields it queries on."""
+    fields = summary.model_dump(
+        mode="python",
+        include={
+            "version",
+            "headline",
+            "key_points",
+            "summary",
+            "category",
+            "tags",
+            "sources",
+            "lead_image",
+            "published_at",
+            "summarizer",
+        },
+    )
+    originals = {s.source_name for s in summary.sources if not s.is_copy}
+    fields["source_names"] = sorted({s.source_name for s in summary.sources})
+    fields["outlet_count"] = len(fields["source_names"])
+    fields["original_count"] = len(originals) or 1
+    # Lower-cased text for search with a case-sensitive $regex (FerretDB and MongoDB alike).
+    fields["search_text"] = " ".join(
+        [summary.headline, *summary.tags, *(p.text for p in summary.key_points)]
+    ).lower()
+    return fields
+
+
+class PostStore:
+    def __init__(self, database: Database) -> None:
+        self.posts = database.collection("posts")
+
+    async def create_indexes(self) -> None:
+        await self.posts.create_index("slug", unique=True)
+        await self.posts.create_index([("category", ASCENDING), ("updated_at", DESCENDING)])
+        await self.posts.create_index([("source_names", ASCENDING), ("updated_at", DESCENDING)])
+        await self.posts.create_index([("updated_at", DESCENDING)])
+
+    async def publish(self, summary: StorySummarized, now: datetime | None = None) -> Publication:
+        now = now or datetime.now(UTC)
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as BSON stores it
+        while True:
+            current = await self.posts.find_one({"_id": summary.story_id})
+            if current is None:
+                created = await self._create(summary, now)
+                if created is not None:
+                    return Publication(Outcome.CREATED, created)
+                continue  # another replica created it meanwhile: compare with theirs
+            if current["version"] == summary.version:
+                return Publication(Outcome.UNCHANGED, current)
+            if current["version"] > summary.version:
+                return Publication(Outcome.STALE, current)
+            change = {
+                "version": summary.version,
+                "at": now,
+                "notes": describe_changes(current, summary),
+            }
+            changes = [*current.get("changes", []), change][-MAX_CHANGES:]
+            update = {**post_fields(summary), "updated_at": now, "changes": changes}
+            result = await self.posts.update_one(
+                {"_id": summary.story_id, "version": current["version"]}, {"$set": update}
+            )
+            if result.matched_count == 1:
+                return Publication(Outcome.UPDATED, {**current, **update})
+
+    async def _create(self, summary: StorySummarized, now: datetime) -> Post | None:
+        slug = slugify(summary.headline, summary.story_id)
+        post = {
+            "_id": summary.story_id,
+            "slug": slug,
+            **post_fields(summary),
+            "first_published_at": now,
+            "updated_at": now,
+            "changes": [],
+            "views": 0,
+        }
+        try:
+            await self.posts.insert_one(post)
+        except DuplicateKeyError:
+            if await self.posts.find_one({"_id": summary.story_id}, {"_id": 1}) is not None:
+                return None  # the story was created meanwhile
+            # Another story has this headline and the same id prefix: take the full id.
+            post["slug"] = f"{slug.rsplit('-', 1)[0][:80]}-{summary.story_id}".lstrip("-")
+            try:
+                await self.posts.insert_one(post)
+            except DuplicateKeyError:
+                return None
+        return post

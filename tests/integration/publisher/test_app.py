@@ -1,0 +1,49 @@
+"""The publisher's wiring: Kafka in memory (TestKafkaBroker), posts in the real database."""
+
+from __future__ import annotations
+
+import uuid
+from typing import cast
+
+from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+
+from services.publisher.app import create_app
+from services.publisher.settings import PublisherSettings
+from shared.db import Database
+from shared.events import PostPublished
+from shared.topics import POSTS_PUBLISHED, STORIES_SUMMARIZED
+from tests.factories import make_summary
+from tests.infra import MONGO
+
+
+async def test_each_new_version_is_announced_a_stale_one_is_not():
+    name = f"pressroom_test_{uuid.uuid4().hex[:12]}"
+    app = create_app(PublisherSettings(mongo_url=MONGO, mongo_database=name))
+    broker = cast(KafkaBroker, app.broker)
+    announced: list[tuple[PostPublished, bytes]] = []
+
+    @broker.subscriber(POSTS_PUBLISHED, group_id="test-reader")
+    async def read(post: PostPublished, message: KafkaMessage) -> None:
+        announced.append((post, message.raw_message.key))  # type: ignore[union-attr]
+
+    try:
+        async with TestKafkaBroker(broker) as br:
+            for hook in app._on_startup_calling:
+                await hook()
+            for version in (1, 3, 2, 3):
+                summary = make_summary(version=version)
+                await br.publish(summary, STORIES_SUMMARIZED, key=summary.story_id.encode())
+    finally:
+        database = Database(MONGO, name)
+        await database.client.drop_database(name)
+        await database.close()
+
+    # v2 after v3 is stale; v3 again is a redelivery, announced again in case the first was lost.
+    assert [(p.version, p.change) for p, _ in announced] == [
+        (1, "created"),
+        (3, "updated"),
+        (3, "updated"),
+    ]
+    post, key = announced[0]
+    assert key == post.story_id.encode()
+    assert post.slug == "storm-closes-oresund-bridge-for-14-hours-555555"

@@ -1,0 +1,79 @@
+"""Posts in the real MongoDB-compatible server: versions, slugs, change log."""
+
+from __future__ import annotations
+
+import asyncio
+
+from services.publisher.store import Outcome, PostStore
+from shared.db import Database
+from tests.factories import make_summary
+
+
+async def store_for(database: Database) -> PostStore:
+    store = PostStore(database)
+    await store.create_indexes()
+    return store
+
+
+async def test_publishing_version_3_then_version_2_leaves_version_3(database: Database):
+    store = await store_for(database)
+    assert (
+        await store.publish(make_summary(version=3, headline="Third"))
+    ).outcome is Outcome.CREATED
+    assert (
+        await store.publish(make_summary(version=2, headline="Second"))
+    ).outcome is Outcome.STALE
+    post = await database.collection("posts").find_one({"_id": "5" * 32})
+    assert post is not None
+    assert (post["version"], post["headline"]) == (3, "Third")
+
+
+async def test_a_redelivered_version_changes_nothing(database: Database):
+    store = await store_for(database)
+    await store.publish(make_summary(version=1))
+    again = await store.publish(make_summary(version=1, headline="Other words"))
+    assert again.outcome is Outcome.UNCHANGED
+    assert again.post["headline"] == "Storm closes Oresund bridge for 14 hours"
+
+
+async def test_the_slug_never_changes_and_each_update_is_logged(database: Database):
+    store = await store_for(database)
+    created = await store.publish(make_summary(version=1, outlets=("Harbour News",)))
+    updated = await store.publish(
+        make_summary(
+            version=2, headline="Oresund bridge reopens", outlets=("Harbour News", "Coast Times")
+        )
+    )
+    assert updated.outcome is Outcome.UPDATED
+    assert (
+        updated.post["slug"]
+        == created.post["slug"]
+        == "storm-closes-oresund-bridge-for-14-hours-555555"
+    )
+    assert updated.post["first_published_at"] == created.post["first_published_at"]
+    assert updated.post["updated_at"] >= created.post["updated_at"]
+    assert [c["notes"] for c in updated.post["changes"]] == [
+        ["1 new source: Coast Times", "headline updated"]
+    ]
+
+
+async def test_two_stories_with_one_headline_get_two_slugs(database: Database):
+    store = await store_for(database)
+    first = await store.publish(make_summary("a" * 32))
+    second = await store.publish(make_summary("a" * 6 + "b" * 26))
+    assert first.post["slug"] != second.post["slug"]
+
+
+async def test_versions_racing_from_two_replicas_leave_the_newest(database: Database):
+    store, other = await store_for(database), PostStore(database)
+    await store.publish(make_summary(version=1))
+    await asyncio.gather(
+        *(
+            s.publish(make_summary(version=v, headline=f"Version {v}"))
+            for v in range(2, 12)
+            for s in (store, other)
+        )
+    )
+    post = await database.collection("posts").find_one({"_id": "5" * 32})
+    assert post is not None
+    assert (post["version"], post["headline"]) == (11, "Version 11")
