@@ -90,7 +90,7 @@ def make_summary(
         headline=headline,
         key_points=tuple(GroundedText(text=p, article_ids=first) for p in points),
         summary=tuple(GroundedText(text=p, article_ids=first) for p in points),
-        category=category,  # type: ignore[arg-type]
+        category=category,
         sources=sources,
         published_at=datetime(2021, 8, 10, 9, tzinfo=UTC),
         summarizer="extractive",
