@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.db import Database
 from shared.logging import configure_logging
@@ -21,6 +22,20 @@ from shared.metrics import metrics_asgi_app
 from shared.settings import ServiceSettings
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+class ServiceApp(AsgiFastStream):
+    """AsgiFastStream that hands unknown paths to a fallback ASGI app instead of a 404."""
+
+    def __init__(self, *args: Any, fallback: ASGIApp | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fallback = fallback
+
+    async def not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fallback is not None and scope["type"] == "http":
+            await self.fallback(scope, receive, send)
+        else:
+            await super().not_found(scope, receive, send)
 
 
 def make_service_app(
@@ -34,7 +49,10 @@ def make_service_app(
     after_startup: Sequence[Callable[[], Awaitable[Any]]] = (),
     on_shutdown: Sequence[Callable[[], Awaitable[Any]]] = (),
     extra_routes: Sequence[tuple[str, Any]] = (),
+    fallback: ASGIApp | None = None,
 ) -> AsgiFastStream:
+    """The service's ASGI app; `fallback` answers every path the service's own routes
+    (`/metrics`, `/health`, `/ready`, `extra_routes`) do not: the site's pages."""
     checks: list[tuple[str, ReadinessCheck]] = [("kafka", lambda: broker.ping(2.0))]
     if database is not None:
         checks.append(("mongodb", database.ping))
@@ -60,8 +78,9 @@ def make_service_app(
             await database.close()
 
     configure_logging(service, settings.log_level)
-    return AsgiFastStream(
+    return ServiceApp(
         broker,
+        fallback=fallback,
         asgi_routes=[
             ("/metrics", metrics_asgi_app),
             ("/health", health),

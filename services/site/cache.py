@@ -1,0 +1,66 @@
+"""Rendered responses kept in memory, cleared when a post is published.
+
+A posts.published event clears everything (a new post changes the home page, its
+category, its sources and search at once); an age limit bounds staleness should an
+event be missed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from prometheus_client import Counter
+
+lookups_total = Counter("pressroom_site_cache_lookups_total", "Page cache lookups.", ["result"])
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    body: bytes
+    media_type: str
+    status: int
+    etag: str
+    last_modified: float | None  # seconds since the epoch
+    stored_at: float
+
+
+class PageCache:
+    def __init__(self, max_age_seconds: float, max_entries: int = 2000) -> None:
+        self.max_age = max_age_seconds
+        self.max_entries = max_entries
+        self._pages: dict[str, CachedPage] = {}
+
+    def get(self, key: str) -> CachedPage | None:
+        page = self._pages.get(key)
+        if page is None or time.monotonic() - page.stored_at > self.max_age:
+            lookups_total.labels("miss").inc()
+            return None
+        lookups_total.labels("hit").inc()
+        return page
+
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        media_type: str,
+        status: int = 200,
+        last_modified: float | None = None,
+    ) -> CachedPage:
+        page = CachedPage(
+            body=body,
+            media_type=media_type,
+            status=status,
+            etag='"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"',
+            last_modified=last_modified,
+            stored_at=time.monotonic(),
+        )
+        if self.max_age > 0:
+            if len(self._pages) >= self.max_entries:
+                self._pages.pop(next(iter(self._pages)))  # the oldest entry
+            self._pages[key] = page
+        return page
+
+    def clear(self) -> None:
+        self._pages.clear()

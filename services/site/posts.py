@@ -1,0 +1,107 @@
+"""Reading posts for the site: listings, one post, related posts, search, view counts.
+
+Only what MongoDB and FerretDB both support: equality, `$in`, `$regex` on a lower-cased
+`search_text` field (no `$text` index), sort, skip and limit, and `$inc`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, get_args
+
+from pymongo import DESCENDING
+
+from shared.db import Database
+from shared.events import Category
+
+Post = dict[str, Any]
+CATEGORIES: tuple[str, ...] = get_args(Category)
+MAX_SEARCH_TERMS = 6
+
+# What a listing shows of a post: not the whole summary.
+LISTING = {
+    "slug": 1,
+    "headline": 1,
+    "category": 1,
+    "key_points": 1,
+    "lead_image": 1,
+    "source_names": 1,
+    "outlet_count": 1,
+    "original_count": 1,
+    "published_at": 1,
+    "first_published_at": 1,
+    "updated_at": 1,
+    "views": 1,
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    posts: list[Post]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def search_filter(query: str) -> dict[str, Any] | None:
+    """Every word of `query` must appear in the post's search text; None for no words."""
+    terms = re.findall(r"\w+", query.lower())[:MAX_SEARCH_TERMS]
+    if not terms:
+        return None
+    return {"$and": [{"search_text": {"$regex": re.escape(term)}} for term in terms]}
+
+
+class PostReader:
+    def __init__(self, database: Database, page_size: int) -> None:
+        self.posts = database.collection("posts")
+        self.page_size = page_size
+
+    async def page(self, number: int, where: dict[str, Any] | None = None) -> Page:
+        cursor = (
+            self.posts.find(where or {}, LISTING)
+            .sort([("updated_at", DESCENDING), ("_id", DESCENDING)])
+            .skip((number - 1) * self.page_size)
+            .limit(self.page_size + 1)
+        )
+        found = await cursor.to_list(length=self.page_size + 1)
+        return Page(found[: self.page_size], number, len(found) > self.page_size)
+
+    async def by_slug(self, slug: str) -> Post | None:
+        return await self.posts.find_one({"slug": slug})
+
+    async def related(self, post: Post, count: int = 4) -> list[Post]:
+        """Posts sharing a tag with `post`, else the latest of its category."""
+        others = {"_id": {"$ne": post["_id"]}}
+        cursor = self.posts.find({**others, "tags": {"$in": post.get("tags") or []}}, LISTING)
+        found = await cursor.sort("updated_at", DESCENDING).limit(count).to_list(length=count)
+        if len(found) < count:
+            seen = [post["_id"], *(p["_id"] for p in found)]
+            more = self.posts.find({"_id": {"$nin": seen}, "category": post["category"]}, LISTING)
+            found += await more.sort("updated_at", DESCENDING).limit(count - len(found)).to_list(
+                length=count
+            )
+        return found
+
+    async def recent(self, count: int = 6) -> list[Post]:
+        cursor = self.posts.find({}, LISTING).sort("updated_at", DESCENDING).limit(count)
+        return await cursor.to_list(length=count)
+
+    async def categories(self) -> list[tuple[str, int]]:
+        """Each category that has posts, with how many."""
+        counts = []
+        for category in CATEGORIES:
+            n = await self.posts.count_documents({"category": category})
+            if n:
+                counts.append((category, n))
+        return counts
+
+    async def all_for_sitemap(self, limit: int = 50_000) -> list[Post]:
+        cursor = self.posts.find({}, {"slug": 1, "updated_at": 1}).sort("updated_at", DESCENDING)
+        return await cursor.limit(limit).to_list(length=limit)
+
+    async def count_view(self, post_id: str) -> None:
+        await self.posts.update_one({"_id": post_id}, {"$inc": {"views": 1}})
