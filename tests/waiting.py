@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 
 async def eventually(condition: Callable[[], bool], within: float = 30.0, what: str = "") -> None:
@@ -11,6 +11,18 @@ async def eventually(condition: Callable[[], bool], within: float = 30.0, what: 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"not within {within}s: {what or condition}")
+        await asyncio.sleep(0.05)
+
+
+async def eventually_async(
+    condition: Callable[[], Awaitable[bool]], within: float = 30.0, what: str = ""
+) -> None:
+    """`eventually` for a condition that must be awaited (an HTTP request, a query)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await condition():
         if loop.time() > deadline:
             raise AssertionError(f"not within {within}s: {what or condition}")
         await asyncio.sleep(0.05)

@@ -83,7 +83,9 @@ class Api:
 
     async def categories(self, request: Request) -> Response:
         counts = [
-            CategoryCount(name=name, posts=n, url=f"{self.site.settings.site_url}/category/{name.lower()}")  # type: ignore[arg-type]
+            CategoryCount(
+                name=name, posts=n, url=f"{self.site.settings.site_url}/category/{name.lower()}"
+            )
             for name, n in await self.site.reader.categories()
         ]
         return Response(
@@ -103,10 +105,17 @@ def openapi_document(server: str) -> dict[str, Any]:
         schemas[model.__name__] = schema
 
     def ok(ref: str, description: str) -> dict[str, Any]:
-        return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
+        return {
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": ref}}},
+        }
 
     not_found = ok("#/components/schemas/ErrorBody", "No such post or category.")
-    page = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}}
+    page = {
+        "name": "page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "default": 1},
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "Pressroom API", "version": "1"},
@@ -119,16 +128,33 @@ def openapi_document(server: str) -> dict[str, Any]:
                         page,
                         {"name": "category", "in": "query", "schema": {"type": "string"}},
                         {"name": "source", "in": "query", "schema": {"type": "string"}},
-                        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": MAX_QUERY}},
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "schema": {"type": "string", "maxLength": MAX_QUERY},
+                        },
                     ],
-                    "responses": {"200": ok("#/components/schemas/PostPage", "A page of posts."), "404": not_found},
+                    "responses": {
+                        "200": ok("#/components/schemas/PostPage", "A page of posts."),
+                        "404": not_found,
+                    },
                 }
             },
             "/api/posts/{slug}": {
                 "get": {
                     "summary": "One post with its key points, summary and sources",
-                    "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
-                    "responses": {"200": ok("#/components/schemas/PostDetail", "The post."), "404": not_found},
+                    "parameters": [
+                        {
+                            "name": "slug",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": ok("#/components/schemas/PostDetail", "The post."),
+                        "404": not_found,
+                    },
                 }
             },
             "/api/categories": {
@@ -137,7 +163,14 @@ def openapi_document(server: str) -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "Each category with its post count.",
-                            "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/CategoryCount"}}}},
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/CategoryCount"},
+                                    }
+                                }
+                            },
                         }
                     },
                 }

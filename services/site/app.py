@@ -7,6 +7,7 @@ only to clear its page cache, so a new or updated post shows at once.
 from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
+from faststream.middlewares import AckPolicy
 
 from services.site.cache import PageCache
 from services.site.pages import Site
@@ -32,6 +33,7 @@ def create_app(settings: SiteSettings) -> AsgiFastStream:
     @broker.subscriber(
         POSTS_PUBLISHED,
         auto_offset_reset="latest",
+        ack_policy=AckPolicy.MANUAL,  # never acked: no group, so no offsets to commit
         title="posts.published:site",
         description="Posts created or updated: the site clears its page cache. No group: "
         "every replica of the site receives every event.",

@@ -22,7 +22,9 @@ SECURITY_HEADERS = [
 ]
 
 requests_total = Counter(
-    "pressroom_site_requests_total", "Requests to the site, by route and status.", ["route", "status"]
+    "pressroom_site_requests_total",
+    "Requests to the site, by route and status.",
+    ["route", "status"],
 )
 request_seconds = Histogram(
     "pressroom_site_request_seconds",

@@ -100,7 +100,12 @@ class Site:
         body = self.templates.get_template(template).render(
             site_url=self.settings.site_url, now=datetime.now(UTC), **context
         )
-        return body.encode(), context.pop("media_type", "application/xml; charset=utf-8"), 200, modified
+        return (
+            body.encode(),
+            context.pop("media_type", "application/xml; charset=utf-8"),
+            200,
+            modified,
+        )
 
     # -- pages --------------------------------------------------------------------------
 
@@ -211,7 +216,9 @@ class Site:
             return await self.html(
                 "listing.html",
                 heading=f"Search: {query}" if query else "Search",
-                intro=None if where else "Type words to look for in headlines, key points and tags.",
+                intro=None
+                if where
+                else "Type words to look for in headlines, key points and tags.",
                 page=page or Page([], 1, False),
                 query=query,
                 base=f"/search?q={quote(query)}",
@@ -243,7 +250,9 @@ class Site:
         async def render() -> Rendered:
             where = {"category": category} if category else None
             posts = (await self.reader.page(1, where)).posts
-            title = f"{self.settings.site_name}: {category}" if category else self.settings.site_name
+            title = (
+                f"{self.settings.site_name}: {category}" if category else self.settings.site_name
+            )
             body, _, status, modified = self._xml(
                 template,
                 newest(posts),

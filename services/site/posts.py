@@ -81,8 +81,10 @@ class PostReader:
         if len(found) < count:
             seen = [post["_id"], *(p["_id"] for p in found)]
             more = self.posts.find({"_id": {"$nin": seen}, "category": post["category"]}, LISTING)
-            found += await more.sort("updated_at", DESCENDING).limit(count - len(found)).to_list(
-                length=count
+            found += (
+                await more.sort("updated_at", DESCENDING)
+                .limit(count - len(found))
+                .to_list(length=count)
             )
         return found
 

@@ -36,10 +36,13 @@ class ExtractiveBackend:
         self.limit_words = limit_words
 
     def write(self, material: StoryMaterial) -> Draft:
+        key_points = tuple(s.text for s in material.key_points())
+        # The summary tells what the key points do not, where the sources have enough.
+        summary = material.summary(self.summary_words, self.limit_words, frozenset(key_points))
         return Draft(
             headline=material.headline(),
-            key_points=tuple(s.text for s in material.key_points()),
-            summary=tuple(s.text for s in material.summary(self.summary_words, self.limit_words)),
+            key_points=key_points,
+            summary=tuple(s.text for s in summary),
             tags=tuple(material.tags()),
         )
 

@@ -19,6 +19,7 @@ from shared.events import StoryArticle, StoryUpdated
 from shared.text import content_stems
 
 KEY_POINT_MAX_WORDS = 40
+MIN_SUMMARY_WORDS = 120
 MAX_TAGS = 8
 
 
@@ -47,11 +48,20 @@ class StoryMaterial:
         order = sorted(range(len(self.sentences)), key=lambda i: -self.scores[i])
         return [self.sentences[i] for i in order]
 
-    def summary(self, target_words: int, limit_words: int) -> list[Sentence]:
+    def summary(
+        self, target_words: int, limit_words: int, leave_out: frozenset[str] = frozenset()
+    ) -> list[Sentence]:
         """The best sentences in about `target_words`, never over `limit_words`, in
-        reading order."""
-        picked = select(self.sentences, self.scores, target_words, self.weights, limit_words)
-        return lead_order(picked)
+        reading order; none of `leave_out` unless the rest is too short for a summary."""
+        kept = [
+            (s, score)
+            for s, score in zip(self.sentences, self.scores, strict=True)
+            if s.text not in leave_out
+        ]
+        if sum(len(s.text.split()) for s, _ in kept) < MIN_SUMMARY_WORDS:
+            kept = list(zip(self.sentences, self.scores, strict=True))
+        sentences, scores = [s for s, _ in kept], [score for _, score in kept]
+        return lead_order(select(sentences, scores, target_words, self.weights, limit_words))
 
     def key_points(self, count: int = 5) -> list[Sentence]:
         """Up to `count` short, distinct, best-ranked sentences, best first."""

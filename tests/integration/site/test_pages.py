@@ -44,7 +44,8 @@ async def test_a_story_page_tells_the_story_with_its_sources_points_and_share_li
     assert page.status_code == 200
     html = page.text
     assert '<h1 id="headline">Storm closes Oresund bridge for 14 hours</h1>' in html
-    assert "News sources:" in html and "NORDIC DAILY" in html
+    assert "News sources:" in html
+    assert "NORDIC DAILY" in html
     assert "Credited from: HARBOUR NEWS" in html
     assert "3 outlets · 3 original reports" in html
     assert len(re.findall(r'<li>[^<]+ <a class="cite"', html)) == 5  # five cited key points
@@ -87,7 +88,8 @@ async def test_hostile_text_renders_inert(posts: PostStore, site: Site, browser:
 async def test_every_response_carries_a_strict_content_security_policy(browser: httpx.AsyncClient):
     response = await browser.get("/")
     policy = response.headers["content-security-policy"]
-    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
 
@@ -100,7 +102,8 @@ async def test_views_count_readers_once_per_page_view_but_not_bots(
         await browser.get(f"/story/{slug}")
     await browser.get(f"/story/{slug}", headers={"user-agent": "Googlebot/2.1"})
     post = await site.reader.by_slug(slug)
-    assert post is not None and post["views"] == 3
+    assert post is not None
+    assert post["views"] == 3
 
 
 async def test_a_page_the_client_has_is_answered_304(
@@ -135,17 +138,21 @@ async def test_search_category_source_pages_and_pagination(
         ),
     )
     found = main_of((await browser.get("/search", params={"q": "ORESUND bridge"})).text)
-    assert "Storm closes Oresund bridge" in found and "Senate passes" not in found
+    assert "Storm closes Oresund bridge" in found
+    assert "Senate passes" not in found
     assert "No stories match" in (await browser.get("/search", params={"q": "zeppelin"})).text
     politics = main_of((await browser.get("/category/politics")).text)
-    assert "Senate passes infrastructure bill" in politics and "Markets rally" not in politics
+    assert "Senate passes infrastructure bill" in politics
+    assert "Markets rally" not in politics
     assert (await browser.get("/category/astrology")).status_code == 404
     outlet = main_of((await browser.get("/source/Coast Times")).text)
-    assert "Storm closes Oresund bridge" in outlet and "Senate passes" not in outlet
+    assert "Storm closes Oresund bridge" in outlet
+    assert "Senate passes" not in outlet
     home = (await browser.get("/")).text  # page size 2: three posts make two pages
     assert 'rel="next" href="/?page=2"' in home
     second = (await browser.get("/", params={"page": "2"})).text
-    assert 'rel="prev"' in second and 'rel="next"' not in second
+    assert 'rel="prev"' in second
+    assert 'rel="next"' not in second
 
 
 async def test_feeds_sitemap_and_robots_are_well_formed(
@@ -170,7 +177,8 @@ async def test_the_json_api_lists_and_shows_posts_and_describes_itself(
     listing = (await browser.get("/api/posts")).json()
     assert [p["slug"] for p in listing["posts"]] == [slug]
     detail = (await browser.get(f"/api/posts/{slug}")).json()
-    assert len(detail["key_points"]) == 5 and detail["sources"][0]["source_name"] == "Harbour News"
+    assert len(detail["key_points"]) == 5
+    assert detail["sources"][0]["source_name"] == "Harbour News"
     assert (await browser.get("/api/categories")).json() == [
         {"name": "World", "posts": 1, "url": "https://news.example/category/world"}
     ]
@@ -201,4 +209,5 @@ async def test_a_database_outage_shows_the_500_page_not_a_traceback():
         response = await client.get("/")
     await dead.close()
     assert response.status_code == 500
-    assert "Something went wrong" in response.text and "Traceback" not in response.text
+    assert "Something went wrong" in response.text
+    assert "Traceback" not in response.text
