@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install infra infra-down infra-status infra-reset topics dev test test-unit \
+.PHONY: help install infra infra-down infra-status infra-reset topics dev demo test test-unit \
         test-integration lint format docs bench clean
 
 help: ## list the targets
@@ -37,6 +37,9 @@ infra-reset: ## stop both and delete their data
 
 dev: infra ## run the whole pipeline and the site on this machine
 	$(PY) -m services.dev
+
+demo: infra ## the same, fed by the local news server (real articles from ../shared/eval)
+	$(PY) -m services.dev --demo
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check .

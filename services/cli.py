@@ -7,18 +7,23 @@ import importlib
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from shared.settings import ServiceSettings, TopicSettings, load_settings
 from shared.topic_admin import create_topics, describe_topics
 
+if TYPE_CHECKING:
+    from services.fetcher.settings import FetcherSettings
+
 app = typer.Typer(
     help="Pressroom: turns news feeds into a public AI news site.", no_args_is_help=True
 )
 topics_app = typer.Typer(help="Kafka topics of the pipeline.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
+sources_app = typer.Typer(help="The sources the fetcher polls.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
 eval_app = typer.Typer(help="Measure quality on labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
@@ -48,7 +53,7 @@ def topics_create() -> None:
             settings.topic_replication_factor,
         )
     )
-    typer.echo(f"created: {', '.join(created)}" if created else "all topics exist")
+    typer.echo(f"created or grown: {', '.join(created)}" if created else "all topics exist")
 
 
 @topics_app.command("describe")
@@ -114,6 +119,186 @@ def eval_summaries(
         f"  ROUGE-L {scores.lead_rougeL:.2f}"
     )
     typer.echo(json.dumps({k: round(v, 4) for k, v in asdict(scores).items()}))
+
+
+def _fetcher_settings() -> FetcherSettings:
+    from services.fetcher.settings import FetcherSettings
+
+    return load_settings(FetcherSettings)
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """Every source with its fetch state: next poll, failures, quarantine, last error."""
+    from services.fetcher.store import SourceStore
+    from shared.db import Database
+
+    settings = _fetcher_settings()
+
+    async def states() -> list[Any]:
+        database = Database.from_settings(settings)
+        try:
+            return await SourceStore(database).all()
+        finally:
+            await database.close()
+
+    rows = asyncio.run(states())
+    if not rows:
+        typer.echo(f"no sources in the database yet (the fetcher syncs {settings.sources_file})")
+    for state in rows:
+        source = state.config
+        status = (
+            "QUARANTINED" if state.quarantined_until else ("failing" if state.failures else "ok")
+        )
+        typer.echo(f"{source.id:24} {status:11} {source.kind:8} {source.name} <{source.url}>")
+        typer.echo(
+            f"{'':24} emitted {state.emitted}, failures {state.failures}, "
+            f"last success {state.last_success_at or 'never'}, next poll {state.next_poll_at}"
+        )
+        if state.last_error:
+            typer.echo(f"{'':24} last error: {state.last_error}")
+
+
+@sources_app.command("add")
+def sources_add(
+    source_id: Annotated[str, typer.Argument(help="Stable id, e.g. guardian-world.")],
+    name: Annotated[str, typer.Argument(help="Outlet name shown on the site.")],
+    url: Annotated[str, typer.Argument(help="Feed or archive URL.")],
+    kind: Annotated[str, typer.Option(help="rss, atom, jsonfeed or jsonl.")] = "rss",
+    category: Annotated[str | None, typer.Option(help="Category hint.")] = None,
+    poll_seconds: Annotated[float, typer.Option(help="Time between polls.")] = 600,
+    local: Annotated[bool, typer.Option(help="Allow loopback/private addresses.")] = False,
+) -> None:
+    """Add a source to the sources file and to the running fetchers."""
+    from pydantic import ValidationError
+
+    from services.fetcher.sources import SourceConfig, load_sources, save_sources
+
+    settings = _fetcher_settings()
+    sources = load_sources(settings.sources_file)
+    if any(s.id == source_id for s in sources):
+        raise typer.BadParameter(f"a source with id {source_id!r} exists already")
+    try:
+        source = SourceConfig(
+            id=source_id,
+            name=name,
+            url=url,
+            kind=kind,
+            category=category,
+            poll_seconds=poll_seconds,
+            local=local,
+        )
+    except ValidationError as error:
+        raise typer.BadParameter(str(error)) from None
+    save_sources(settings.sources_file, [*sources, source])
+    _sync_sources(settings)
+    typer.echo(f"added {source_id} to {settings.sources_file}")
+
+
+@sources_app.command("remove")
+def sources_remove(source_id: Annotated[str, typer.Argument(help="Id of the source.")]) -> None:
+    """Remove a source from the sources file and from the running fetchers."""
+    from services.fetcher.sources import load_sources, save_sources
+
+    settings = _fetcher_settings()
+    sources = load_sources(settings.sources_file)
+    if not any(s.id == source_id for s in sources):
+        raise typer.BadParameter(f"no source with id {source_id!r}")
+    save_sources(settings.sources_file, [s for s in sources if s.id != source_id])
+    _sync_sources(settings)
+    typer.echo(f"removed {source_id} from {settings.sources_file}")
+
+
+def _sync_sources(settings: FetcherSettings) -> None:
+    from services.fetcher.sources import load_sources
+    from services.fetcher.store import SourceStore
+    from shared.db import Database
+
+    async def sync() -> None:
+        database = Database(settings.mongo_url, settings.mongo_database, timeout_ms=3000)
+        try:
+            await SourceStore(database).sync(load_sources(settings.sources_file))
+        finally:
+            await database.close()
+
+    try:
+        asyncio.run(sync())
+    except Exception as error:
+        typer.echo(f"the database did not answer ({error}); the fetcher reads the file at start")
+
+
+@sources_app.command("check")
+def sources_check(source_id: Annotated[str, typer.Argument(help="Id of the source.")]) -> None:
+    """Fetch one source once and print what it found (nothing is emitted or stored)."""
+    from services.fetcher.app import user_agent
+    from services.fetcher.fetcher import Fetcher
+    from services.fetcher.http import PoliteClient
+    from services.fetcher.sources import load_sources
+    from services.fetcher.store import SeenUrls, SourceStore
+    from shared.db import Database
+
+    settings = _fetcher_settings()
+    matches = [s for s in load_sources(settings.sources_file) if s.id == source_id]
+    if not matches:
+        raise typer.BadParameter(f"no source with id {source_id!r} in {settings.sources_file}")
+
+    async def check() -> int:
+        database = Database.from_settings(settings)
+        client = PoliteClient(
+            user_agent=user_agent(settings),
+            timeout_seconds=settings.fetch_timeout_seconds,
+            max_body_bytes=settings.max_body_bytes,
+            max_redirects=settings.max_redirects,
+            per_host_concurrency=settings.per_host_concurrency,
+            host_delay_seconds=settings.host_delay_seconds,
+        )
+
+        async def no_emit(article: Any) -> None:
+            raise AssertionError("check emits nothing")
+
+        try:
+            fetcher = Fetcher(SourceStore(database), SeenUrls(database), client, no_emit, settings)
+            entries, problem = await fetcher.check(matches[0])
+        finally:
+            await client.close()
+            await database.close()
+        if problem:
+            typer.echo(f"{source_id}: {problem}")
+            return 1
+        typer.echo(f"{source_id}: {len(entries)} entries, {sum(n for _, n in entries)} new")
+        for entry, new in entries:
+            typer.echo(f"  {'new ' if new else 'seen'} {entry.title[:80]}  <{entry.url}>")
+        return 0
+
+    raise typer.Exit(asyncio.run(check()))
+
+
+@app.command("demo-feeds")
+def demo_feeds(
+    data: Annotated[
+        Path, typer.Option(help="JSONL of articles (id, title, text, source, published).")
+    ] = Path("../shared/eval/clustering-dev.jsonl"),
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8090,
+    per_second: Annotated[float, typer.Option(help="Articles released per second (0: all).")] = 2.0,
+    initial: Annotated[int, typer.Option(help="Articles released at start.")] = 20,
+    limit: Annotated[int | None, typer.Option(help="Serve only the first N articles.")] = None,
+    sources_out: Annotated[
+        Path | None, typer.Option(help="Write a sources file for these feeds here.")
+    ] = None,
+) -> None:
+    """Serve real articles from a JSONL file as RSS feeds and pages, released over time."""
+    import uvicorn
+
+    from services.demo.feed_server import NewsServer, read_articles
+
+    if not data.is_file():
+        raise typer.BadParameter(f"{data} does not exist (the eval data lives in ../shared/eval/)")
+    server = NewsServer(read_articles(data, limit), per_second=per_second, initial=initial)
+    if sources_out is not None:
+        sources_out.parent.mkdir(parents=True, exist_ok=True)
+        sources_out.write_text(server.sources_yaml(f"http://127.0.0.1:{port}"), encoding="utf-8")
+        typer.echo(f"demo-feeds: {len(server.outlets)} outlets, sources in {sources_out}")
+    uvicorn.run(server.app(), host="127.0.0.1", port=port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@
 
 Each runs as `pressroom serve NAME` with its HTTP port set, its log in var/log/NAME.log.
 On Ctrl-C (or SIGTERM) each gets SIGTERM and a graceful stop.
+
+`--demo` (`make demo`) also starts the local news server (`pressroom demo-feeds`), which
+releases real articles from ../shared/eval over time, and points the fetcher at it.
 """
 
 from __future__ import annotations
@@ -25,11 +28,47 @@ def available_services() -> list[str]:
     return [name for name in PORTS if (here / name / "app.py").is_file()]
 
 
+DEMO_PORT = 8090
+DEMO_SOURCES = REPO / "var" / "demo-sources.yaml"
+
+
+def start_demo_feeds() -> subprocess.Popen[bytes]:
+    """The local news server; returns once it wrote the sources file for its feeds."""
+    DEMO_SOURCES.unlink(missing_ok=True)
+    log = (LOGS / "demo-feeds.log").open("ab")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "demo-feeds",
+            "--port",
+            str(DEMO_PORT),
+            "--sources-out",
+            str(DEMO_SOURCES),
+        ],
+        stdout=log,
+        stderr=log,
+    )
+    for _ in range(300):
+        if DEMO_SOURCES.is_file() or process.poll() is not None:
+            break
+        time.sleep(0.1)
+    if process.poll() is not None:
+        raise SystemExit("dev: the demo news server did not start; see var/log/demo-feeds.log")
+    print(f"dev: demo-feeds    http://127.0.0.1:{DEMO_PORT}  log: var/log/demo-feeds.log")
+    return process
+
+
 def main() -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
     processes: dict[str, subprocess.Popen[bytes]] = {}
+    extra_env: dict[str, str] = {}
+    if "--demo" in sys.argv[1:]:
+        processes["demo-feeds"] = start_demo_feeds()
+        extra_env["PRESSROOM_SOURCES_FILE"] = str(DEMO_SOURCES)
     for name in available_services():
-        env = {**os.environ, "PRESSROOM_HTTP_PORT": str(PORTS[name])}
+        env = {**os.environ, **extra_env, "PRESSROOM_HTTP_PORT": str(PORTS[name])}
         log = (LOGS / f"{name}.log").open("ab")
         processes[name] = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", name], env=env, stdout=log, stderr=log

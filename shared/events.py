@@ -55,6 +55,17 @@ class Event(Model):
     )
 
 
+# -- sources.due ------------------------------------------------------------------------
+
+
+class SourceDue(Event):
+    """A source is due to be polled. Topic `sources.due`, key `source_id`, so one source is
+    only ever polled by one fetcher replica at a time (its partition's consumer)."""
+
+    source_id: str = Field(min_length=1, max_length=100, description="Id of the configured source.")
+    due_at: datetime = Field(description="When the poll was due.")
+
+
 # -- articles.raw -----------------------------------------------------------------------
 
 
@@ -221,6 +232,7 @@ class DeadLetter(Event):
 
 
 EVENT_FOR_TOPIC: dict[str, type[Event]] = {
+    topics.SOURCES_DUE: SourceDue,
     topics.ARTICLES_RAW: ArticleFetched,
     topics.STORIES_UPDATED: StoryUpdated,
     topics.STORIES_SUMMARIZED: StorySummarized,

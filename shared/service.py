@@ -48,6 +48,7 @@ def make_service_app(
     on_startup: Sequence[Callable[[], Awaitable[Any]]] = (),
     after_startup: Sequence[Callable[[], Awaitable[Any]]] = (),
     on_shutdown: Sequence[Callable[[], Awaitable[Any]]] = (),
+    after_shutdown: Sequence[Callable[[], Awaitable[Any]]] = (),
     extra_routes: Sequence[tuple[str, Any]] = (),
     fallback: ASGIApp | None = None,
 ) -> AsgiFastStream:
@@ -92,7 +93,7 @@ def make_service_app(
         after_startup=list(after_startup),
         on_shutdown=list(on_shutdown),
         # After the broker stopped, so in-flight handlers still have their database.
-        after_shutdown=[close_database],
+        after_shutdown=[*after_shutdown, close_database],
     )
 
 

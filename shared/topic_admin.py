@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 
 from shared.topics import PIPELINE_TOPICS, dead_letter_topic
 
@@ -27,12 +27,22 @@ def topic_plan(partitions: int) -> list[TopicPlan]:
 async def create_topics(
     bootstrap_servers: str, partitions: int, replication_factor: int = 1
 ) -> list[str]:
-    """Create the topics that do not exist yet; return the names created."""
+    """Create the topics that do not exist yet and give existing ones (created by a
+    producer before this ran, say) the planned partitions; return the names changed."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [t for t in topic_plan(partitions) if t.name not in existing]
+        plan = topic_plan(partitions)
+        present = [t for t in plan if t.name in existing]
+        described: list[Any] = await admin.describe_topics([t.name for t in present])
+        counts = {d["topic"]: len(d["partitions"]) for d in described}
+        short = {t.name: t.partitions for t in present if counts.get(t.name, 0) < t.partitions}
+        if short:
+            await admin.create_partitions(
+                {name: NewPartitions(total_count=n) for name, n in short.items()}
+            )
+        missing = [t for t in plan if t.name not in existing]
         if missing:
             await admin.create_topics(
                 [
@@ -42,7 +52,9 @@ async def create_topics(
                     for t in missing
                 ]
             )
-        return [t.name for t in missing]
+        return [t.name for t in missing] + [
+            f"{name} (partitions: {n})" for name, n in short.items()
+        ]
     finally:
         await admin.close()
 

@@ -2,6 +2,7 @@
 
 from typing import Final
 
+SOURCES_DUE: Final = "sources.due"
 ARTICLES_RAW: Final = "articles.raw"
 STORIES_UPDATED: Final = "stories.updated"
 STORIES_SUMMARIZED: Final = "stories.summarized"
@@ -9,7 +10,13 @@ POSTS_PUBLISHED: Final = "posts.published"
 
 DLQ_SUFFIX: Final = ".dlq"
 
-PIPELINE_TOPICS: Final = (ARTICLES_RAW, STORIES_UPDATED, STORIES_SUMMARIZED, POSTS_PUBLISHED)
+PIPELINE_TOPICS: Final = (
+    SOURCES_DUE,
+    ARTICLES_RAW,
+    STORIES_UPDATED,
+    STORIES_SUMMARIZED,
+    POSTS_PUBLISHED,
+)
 
 
 def dead_letter_topic(topic: str) -> str:

@@ -16,11 +16,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.asgi_server import serving
 
 INVENTED = "Around 300 soldiers were killed, officials said."
 
@@ -91,17 +92,6 @@ class ChatServer:
 async def running_chat_server(server: ChatServer | None = None) -> AsyncIterator[ChatServer]:
     """The server on a free loopback port for the duration of the block."""
     server = server or ChatServer()
-    config = uvicorn.Config(server.app(), host="127.0.0.1", port=0, log_config=None, lifespan="off")
-    runner = uvicorn.Server(config)
-    task = asyncio.create_task(runner.serve())
-    while not runner.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = runner.servers[0].sockets[0].getsockname()[1]
-    server.url = f"http://127.0.0.1:{port}/v1"
-    try:
+    async with serving(server.app()) as url:
+        server.url = f"{url}/v1"
         yield server
-    finally:
-        runner.should_exit = True
-        await task

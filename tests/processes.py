@@ -47,9 +47,11 @@ class ServiceProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         status = self.process.wait(timeout=within)
+        return status in (0, -signal.SIGTERM) and "shut down gracefully" in self.read_log()
+
+    def read_log(self) -> str:
         with open(self.log, encoding="utf-8", errors="replace") as log:
-            graceful = "shut down gracefully" in log.read()
-        return status in (0, -signal.SIGTERM) and graceful
+            return log.read()
 
 
 async def start_service(name: str, database: str, **env: str) -> ServiceProcess:

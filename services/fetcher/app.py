@@ -1,0 +1,105 @@
+"""Fetcher: sources.yaml -> sources.due -> polls -> articles.raw."""
+
+from __future__ import annotations
+
+import asyncio
+
+from faststream.asgi import AsgiFastStream
+
+from services.fetcher.fetcher import Fetcher
+from services.fetcher.http import PoliteClient
+from services.fetcher.scheduler import Scheduler
+from services.fetcher.settings import FetcherSettings
+from services.fetcher.sources import SourcesFileError, load_sources
+from services.fetcher.store import SeenUrls, SourceStore
+from shared.broker import make_broker
+from shared.db import Database
+from shared.events import ArticleFetched, SourceDue
+from shared.service import make_service_app
+from shared.settings import SettingsError, load_settings
+from shared.topics import ARTICLES_RAW, SOURCES_DUE
+
+SERVICE = "fetcher"
+
+
+def user_agent(settings: FetcherSettings) -> str:
+    return f"Pressroom/0.1 (news aggregator; +{settings.contact_url})"
+
+
+def create_app(settings: FetcherSettings) -> AsgiFastStream:
+    try:
+        configured = load_sources(settings.sources_file)
+    except SourcesFileError as error:
+        raise SettingsError(f"PRESSROOM_SOURCES_FILE: {error}") from None
+    broker = make_broker(settings, SERVICE)
+    database = Database.from_settings(settings)
+    sources, seen = SourceStore(database), SeenUrls(database)
+    client = PoliteClient(
+        user_agent=user_agent(settings),
+        timeout_seconds=settings.fetch_timeout_seconds,
+        max_body_bytes=settings.max_body_bytes,
+        max_redirects=settings.max_redirects,
+        per_host_concurrency=settings.per_host_concurrency,
+        host_delay_seconds=settings.host_delay_seconds,
+    )
+
+    articles_raw = broker.publisher(
+        ARTICLES_RAW,
+        title="articles.raw:fetcher",
+        description="A new article, once per canonical URL. Key: article_id.",
+        schema=ArticleFetched,
+    )
+    sources_due = broker.publisher(
+        SOURCES_DUE,
+        title="sources.due:fetcher",
+        description="A source is due to be polled. Key: source_id.",
+        schema=SourceDue,
+    )
+
+    async def emit(article: ArticleFetched) -> None:
+        await articles_raw.publish(article, key=article.article_id.encode())
+
+    fetcher = Fetcher(sources, seen, client, emit, settings)
+
+    @broker.subscriber(
+        SOURCES_DUE,
+        group_id=SERVICE,
+        auto_offset_reset="earliest",
+        title="sources.due:fetcher",
+        description="Polls to make; one replica polls a given source. Key: source_id.",
+    )
+    async def on_due(due: SourceDue) -> None:
+        await fetcher.poll(due.source_id)
+
+    async def announce(due: SourceDue) -> None:
+        await sources_due.publish(due, key=due.source_id.encode())
+
+    scheduler = Scheduler(sources, announce, settings.schedule_tick_seconds)
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def prepare() -> None:
+        await sources.create_indexes()
+        await sources.sync(configured)
+
+    async def start_scheduler() -> None:
+        tasks.add(asyncio.create_task(scheduler.run(), name="fetch-scheduler"))
+
+    async def stop_scheduler() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    return make_service_app(
+        broker,
+        service=SERVICE,
+        settings=settings,
+        database=database,
+        on_startup=[prepare],
+        after_startup=[start_scheduler],
+        on_shutdown=[stop_scheduler],
+        after_shutdown=[client.close],  # after in-flight polls finished
+    )
+
+
+settings = load_settings(FetcherSettings)
+app = create_app(settings)

@@ -1,0 +1,294 @@
+"""Polling one source: its feed (conditionally), its new entries' pages, one event each.
+
+Every entry is handled once: its canonical URL is remembered in MongoDB after its event
+is durably published (or after it was refused, with the reason). A failing source waits
+longer after each failure and is quarantined after too many in a row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from services.fetcher import metrics
+from services.fetcher.addresses import BlockedAddress, check_destination
+from services.fetcher.canonical import canonical_url
+from services.fetcher.decoding import decode_body
+from services.fetcher.extraction import ExtractedPage, extract_article
+from services.fetcher.feeds import FeedEntry, MalformedFeed, parse_feed, parse_jsonl_archive
+from services.fetcher.http import Disallowed, FetchError, FetchResult, PoliteClient
+from services.fetcher.settings import FetcherSettings
+from services.fetcher.sources import SourceConfig
+from services.fetcher.store import SeenUrls, SourceState, SourceStore
+from shared.events import ArticleFetched, article_id_for
+
+logger = logging.getLogger(__name__)
+
+Emit = Callable[[ArticleFetched], Awaitable[None]]
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
+)
+
+
+class SourceFailed(Exception):
+    """A poll that produced nothing usable; the message says why."""
+
+    def __init__(self, kind: str, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class PollReport:
+    source_id: str
+    status: str  # ok, not_modified, failed, quarantined, unknown
+    entries: int = 0
+    emitted: int = 0
+    reason: str | None = None
+
+
+def _outlet_id(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:100] or "unknown"
+
+
+class Fetcher:
+    def __init__(
+        self,
+        sources: SourceStore,
+        seen: SeenUrls,
+        client: PoliteClient,
+        emit: Emit,
+        settings: FetcherSettings,
+    ) -> None:
+        self.sources = sources
+        self.seen = seen
+        self.client = client
+        self.emit = emit
+        self.settings = settings
+
+    async def poll(self, source_id: str, now: datetime | None = None) -> PollReport:
+        now = now or datetime.now(UTC)
+        state = await self.sources.get(source_id)
+        if state is None:
+            return PollReport(source_id, "unknown", reason="no such source (removed?)")
+        if state.quarantined(now):
+            return PollReport(source_id, "quarantined", reason=state.last_error)
+        source = state.config
+        try:
+            response = await self._fetch_feed(state)
+            if response.not_modified:
+                await self._succeeded(state, response, emitted=0, now=now)
+                return PollReport(source_id, "not_modified")
+            entries = self._entries(source, response)
+        except SourceFailed as failure:
+            await self._failed(state, failure, now)
+            return PollReport(source_id, "failed", reason=str(failure))
+        emitted = await self._handle_entries(source, entries)
+        await self._succeeded(state, response, emitted=emitted, now=now)
+        return PollReport(source_id, "ok", entries=len(entries), emitted=emitted)
+
+    async def check(self, source: SourceConfig) -> tuple[list[tuple[FeedEntry, bool]], str | None]:
+        """Fetch `source` once, changing nothing: its entries, each with whether it is
+        new, or why the poll failed."""
+        try:
+            response = await self._fetch_feed(SourceState(config=source))
+            entries = self._entries(source, response)
+        except SourceFailed as failure:
+            return [], f"{failure.kind}: {failure}"
+        ids = [article_id_for(canonical_url(e.url)) for e in entries]
+        seen = await self.seen.seen_among(ids)
+        return [(e, i not in seen) for e, i in zip(entries, ids, strict=True)], None
+
+    # -- the feed -----------------------------------------------------------------------
+
+    async def _fetch_feed(self, state: SourceState) -> FetchResult:
+        source = state.config
+        try:
+            response = await self.client.get(
+                source.url,
+                local=source.local,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                accept=FEED_ACCEPT,
+            )
+        except Disallowed as error:
+            raise SourceFailed("robots", str(error)) from None
+        except FetchError as error:
+            kind = "refused" if str(error).startswith("refused") else "fetch"
+            raise SourceFailed(kind, str(error)) from None
+        metrics.responses_total.labels(source.id, "feed", str(response.status)).inc()
+        metrics.bytes_total.labels(source.id).inc(len(response.body))
+        if response.status in (429, 503):
+            raise SourceFailed(
+                "status", f"HTTP {response.status} from {source.url}", response.retry_after
+            )
+        if response.status not in (200, 304):
+            raise SourceFailed("status", f"HTTP {response.status} from {source.url}")
+        return response
+
+    def _entries(self, source: SourceConfig, response: FetchResult) -> list[FeedEntry]:
+        if source.kind == "jsonl":
+            text, _ = decode_body(response.body, response.content_type)
+            entries, problems = parse_jsonl_archive(text.splitlines())
+            for problem in problems[:20]:
+                logger.warning("bad archive line", extra={"source": source.id, "reason": problem})
+            if problems:
+                metrics.failures_total.labels(source.id, "parse").inc(len(problems))
+            if not entries and problems:
+                raise SourceFailed("parse", f"no valid line in the archive ({problems[0]})")
+            return entries
+        try:
+            return parse_feed(response.body, response.content_type)
+        except MalformedFeed as error:
+            raise SourceFailed("parse", f"malformed feed at {source.url}: {error}") from None
+
+    # -- the entries --------------------------------------------------------------------
+
+    async def _handle_entries(self, source: SourceConfig, entries: list[FeedEntry]) -> int:
+        by_id = {article_id_for(canonical_url(e.url)): e for e in entries}
+        seen = await self.seen.seen_among(by_id)
+        new = [(i, e) for i, e in by_id.items() if i not in seen]
+        new = new[: self.settings.max_new_entries_per_poll]
+        results = await asyncio.gather(*(self._handle_entry(source, i, e) for i, e in new))
+        return sum(results)
+
+    async def _handle_entry(self, source: SourceConfig, article_id: str, entry: FeedEntry) -> bool:
+        url = canonical_url(entry.url)
+        try:
+            await check_destination(entry.url, local=source.local)
+        except BlockedAddress as error:
+            metrics.failures_total.labels(source.id, "refused").inc()
+            logger.warning("entry refused", extra={"source": source.id, "reason": str(error)})
+            await self.seen.remember(article_id, url, source.id, f"refused: {error}")
+            return False
+        page = await self._page(source, entry) if source.fetch_pages else None
+        if page and page.canonical_url and _same_site(page.canonical_url, entry.url):
+            final_url = canonical_url(page.canonical_url)
+            if final_url != url:
+                if await self.seen.seen_among([article_id_for(final_url)]):
+                    await self.seen.remember(article_id, url, source.id, "same as " + final_url)
+                    return False
+                url = final_url
+        article = self._article(source, entry, page, url)
+        await self.emit(article)
+        await self.seen.remember(article.article_id, url, source.id, "emitted")
+        if article.article_id != article_id:
+            await self.seen.remember(article_id, canonical_url(entry.url), source.id, "emitted")
+        metrics.emitted_total.labels(source.id).inc()
+        return True
+
+    async def _page(self, source: SourceConfig, entry: FeedEntry) -> ExtractedPage | None:
+        """The entry's page, extracted; None (the feed's own content serves) when it fails."""
+        try:
+            response = await self.client.get(entry.url, local=source.local, accept="text/html")
+        except FetchError as error:
+            kind = "robots" if isinstance(error, Disallowed) else "fetch"
+            metrics.failures_total.labels(source.id, kind).inc()
+            logger.warning(
+                "page not fetched, using the feed's content",
+                extra={"source": source.id, "url": entry.url, "reason": str(error)},
+            )
+            return None
+        metrics.responses_total.labels(source.id, "page", str(response.status)).inc()
+        metrics.bytes_total.labels(source.id).inc(len(response.body))
+        if response.status != 200:
+            metrics.failures_total.labels(source.id, "status").inc()
+            logger.warning(
+                "page answered with an error, using the feed's content",
+                extra={"source": source.id, "url": entry.url, "reason": f"HTTP {response.status}"},
+            )
+            return None
+        html, charset = decode_body(response.body, response.content_type)
+        page = await asyncio.to_thread(extract_article, html, response.url)
+        if page is None:
+            metrics.failures_total.labels(source.id, "extraction").inc()
+            logger.warning(
+                "no main text on the page, using the feed's content",
+                extra={"source": source.id, "url": entry.url, "charset": charset},
+            )
+        return page
+
+    @staticmethod
+    def _article(
+        source: SourceConfig, entry: FeedEntry, page: ExtractedPage | None, url: str
+    ) -> ArticleFetched:
+        outlet = str(entry.extra.get("source") or "") or source.name
+        text = page.text if page and len(page.text) > len(entry.text) else entry.text
+        return ArticleFetched(
+            article_id=article_id_for(url),
+            canonical_url=url,
+            url=entry.url,
+            source_id=source.id if outlet == source.name else _outlet_id(outlet),
+            source_name=outlet[:200],
+            title=entry.title[:1000] or (page.title if page and page.title else url)[:1000],
+            text=text[:200_000],
+            authors=entry.authors or (page.authors if page else ()),
+            published_at=entry.published_at or (page.published_at if page else None),
+            language=(entry.language or (page.language if page else None) or source.language),
+            image_url=entry.image_url or (page.image_url if page else None),
+            category_hint=source.category,
+        )
+
+    # -- the source's state -------------------------------------------------------------
+
+    async def _succeeded(
+        self, state: SourceState, response: FetchResult, *, emitted: int, now: datetime
+    ) -> None:
+        source = state.config
+        await self.sources.record_success(
+            source.id,
+            next_poll_at=now + timedelta(seconds=source.poll_seconds),
+            etag=response.headers.get("etag") or state.etag,
+            last_modified=response.headers.get("last-modified") or state.last_modified,
+            emitted=emitted,
+            now=now,
+        )
+        metrics.last_success.labels(source.id).set(now.timestamp())
+        metrics.quarantined.labels(source.id).set(0)
+
+    async def _failed(self, state: SourceState, failure: SourceFailed, now: datetime) -> None:
+        source, settings = state.config, self.settings
+        failures = state.failures + 1
+        wait = min(
+            settings.max_backoff_seconds, settings.failure_backoff_seconds * 2 ** (failures - 1)
+        )
+        if failure.retry_after is not None:
+            wait = max(wait, min(failure.retry_after, settings.max_backoff_seconds))
+        quarantined_until = None
+        if failures >= settings.quarantine_after_failures:
+            quarantined_until = now + timedelta(seconds=settings.quarantine_seconds)
+            wait = settings.quarantine_seconds
+        metrics.failures_total.labels(source.id, failure.kind).inc()
+        metrics.quarantined.labels(source.id).set(1 if quarantined_until else 0)
+        logger.warning(
+            "poll failed",
+            extra={
+                "source": source.id,
+                "kind": failure.kind,
+                "reason": str(failure),
+                "failures": failures,
+                "retry_in_seconds": round(wait, 1),
+                "quarantined": quarantined_until is not None,
+            },
+        )
+        await self.sources.record_failure(
+            source.id,
+            error=f"{failure.kind}: {failure}",
+            failures=failures,
+            next_poll_at=now + timedelta(seconds=wait),
+            quarantined_until=quarantined_until,
+        )
+
+
+def _same_site(a: str, b: str) -> bool:
+    def host(url: str) -> str:
+        return (urlsplit(url).hostname or "").removeprefix("www.")
+
+    return host(a) == host(b)

@@ -1,0 +1,154 @@
+"""The fetcher's state in MongoDB: each source's configuration and fetch state, and every
+canonical URL already handled, so a restart or a re-poll emits nothing twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from services.fetcher.sources import SourceConfig
+from shared.db import Database
+
+IN_FLIGHT = timedelta(minutes=15)  # a claimed poll not finished by then is due again
+
+
+@dataclass(frozen=True)
+class SourceState:
+    config: SourceConfig
+    etag: str | None = None
+    last_modified: str | None = None
+    failures: int = 0
+    quarantined_until: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    next_poll_at: datetime | None = None
+    emitted: int = 0
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> SourceState:
+        state = document.get("state", {})
+        return cls(config=SourceConfig.model_validate(document["config"]), **state)
+
+    def quarantined(self, now: datetime) -> bool:
+        return self.quarantined_until is not None and self.quarantined_until > now
+
+
+class SourceStore:
+    def __init__(self, database: Database) -> None:
+        self.sources = database.collection("sources")
+
+    async def create_indexes(self) -> None:
+        await self.sources.create_index("state.next_poll_at")
+
+    async def sync(self, configs: Iterable[SourceConfig], now: datetime | None = None) -> None:
+        """Make the stored sources those configured: new ones due now, state kept."""
+        now = now or datetime.now(UTC)
+        configs = list(configs)
+        for config in configs:
+            await self.sources.update_one(
+                {"_id": config.id},
+                {
+                    "$set": {"config": config.model_dump()},
+                    "$setOnInsert": {"state": {"next_poll_at": now}},
+                },
+                upsert=True,
+            )
+        await self.sources.delete_many({"_id": {"$nin": [c.id for c in configs]}})
+
+    async def all(self) -> list[SourceState]:
+        return [SourceState.from_document(d) async for d in self.sources.find().sort("_id", 1)]
+
+    async def get(self, source_id: str) -> SourceState | None:
+        document = await self.sources.find_one({"_id": source_id})
+        return SourceState.from_document(document) if document else None
+
+    async def claim_due(self, now: datetime | None = None) -> str | None:
+        """The id of one source due to be polled, now marked in flight (by this replica)."""
+        now = now or datetime.now(UTC)
+        document = await self.sources.find_one_and_update(
+            {"state.next_poll_at": {"$lte": now}},
+            {"$set": {"state.next_poll_at": now + IN_FLIGHT}},
+            sort=[("state.next_poll_at", 1)],
+            return_document=ReturnDocument.AFTER,  # no projection: FerretDB has none here
+        )
+        return document["_id"] if document else None
+
+    async def record_success(
+        self,
+        source_id: str,
+        *,
+        next_poll_at: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        emitted: int,
+        now: datetime,
+    ) -> None:
+        await self.sources.update_one(
+            {"_id": source_id},
+            {
+                "$set": {
+                    "state.etag": etag,
+                    "state.last_modified": last_modified,
+                    "state.next_poll_at": next_poll_at,
+                    "state.failures": 0,
+                    "state.quarantined_until": None,
+                    "state.last_success_at": now,
+                    "state.last_error": None,
+                },
+                "$inc": {"state.emitted": emitted},
+            },
+        )
+
+    async def record_failure(
+        self,
+        source_id: str,
+        *,
+        error: str,
+        failures: int,
+        next_poll_at: datetime,
+        quarantined_until: datetime | None,
+    ) -> None:
+        await self.sources.update_one(
+            {"_id": source_id},
+            {
+                "$set": {
+                    "state.failures": failures,
+                    "state.last_error": error[:1000],
+                    "state.next_poll_at": next_poll_at,
+                    "state.quarantined_until": quarantined_until,
+                }
+            },
+        )
+
+
+class SeenUrls:
+    """Canonical URLs handled once: emitted, or refused with a reason."""
+
+    def __init__(self, database: Database) -> None:
+        self.seen = database.collection("fetcher_seen")
+
+    async def seen_among(self, article_ids: Iterable[str]) -> set[str]:
+        ids = list(set(article_ids))
+        if not ids:
+            return set()
+        return {d["_id"] async for d in self.seen.find({"_id": {"$in": ids}}, {"_id": 1})}
+
+    async def remember(
+        self, article_id: str, canonical_url: str, source_id: str, outcome: str
+    ) -> None:
+        await self.seen.update_one(
+            {"_id": article_id},
+            {
+                "$setOnInsert": {
+                    "canonical_url": canonical_url,
+                    "source_id": source_id,
+                    "outcome": outcome,
+                    "at": datetime.now(UTC),
+                }
+            },
+            upsert=True,
+        )

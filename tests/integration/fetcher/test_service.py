@@ -1,0 +1,201 @@
+"""The fetcher as its own process, over the real broker and database, polling the local
+news server (real articles from ../shared/eval) and a row of misbehaving feeds and pages."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from services.demo.feed_server import (
+    DEFAULT_DATA,
+    NewsServer,
+    outlet_slug,
+    read_articles,
+    site_base,
+)
+from services.fetcher.store import SourceStore
+from shared.broker import make_broker
+from shared.db import Database
+from shared.events import ArticleFetched
+from shared.settings import ServiceSettings
+from shared.topics import ARTICLES_RAW
+from tests.asgi_server import serving
+from tests.infra import KAFKA
+from tests.processes import running_service
+from tests.waiting import eventually, eventually_async
+
+OUTLETS = ("Reuters", "Fox News", "New York Times (News)")
+LATER = 4  # articles released only after the fetcher restarts
+GERMAN = (
+    "Die Bürger von Köln und München haben am Sonntag gewählt, und die Wahlbeteiligung "
+    "lag höher als erwartet in allen Bezirken der Städte."
+)
+
+
+def fault_routes() -> list[Route]:
+    """Feeds and pages that go wrong in the ways real ones do."""
+
+    async def malformed(request: Request) -> Response:
+        return Response("<html><body>Our feed has moved.</body></html>", media_type="text/html")
+
+    async def server_error(request: Request) -> Response:
+        return Response("oops", 500)
+
+    async def slow(request: Request) -> Response:
+        await asyncio.sleep(5)
+        return Response("<rss version='2.0'><channel></channel></rss>")
+
+    async def huge(request: Request) -> Response:
+        return Response(b"<rss>" + b" " * 3_000_000 + b"</rss>", media_type="application/rss+xml")
+
+    async def mixed(request: Request) -> Response:
+        base = site_base(request)
+
+        def item(title: str, link: str) -> str:
+            return (
+                f"<item><title>{title}</title><link>{link}</link>"
+                f"<description>{title}: the feed's own words about it, enough to stand "
+                f"in for the page when the page cannot be had.</description></item>"
+            )
+
+        items = [
+            item("Wrong charset page", f"{base}/faults/pages/latin1"),
+            item("Metadata address", "http://169.254.169.254/latest/meta-data/"),
+            item("Page answers 500", f"{base}/faults/pages/error"),
+            item("Page too slow", f"{base}/faults/pages/slow"),
+            item("Page too large", f"{base}/faults/pages/huge"),
+        ]
+        body = f"<rss version='2.0'><channel><title>Mixed</title>{''.join(items)}</channel></rss>"
+        return Response(body, media_type="application/rss+xml")
+
+    async def latin1_page(request: Request) -> Response:
+        html = f"<html><body><article><h1>Wahl</h1><p>{GERMAN}</p></article></body></html>"
+        return Response(html.encode("latin-1"), media_type="text/html; charset=utf-8")
+
+    async def huge_page(request: Request) -> Response:
+        return Response(b"<p>" + b"x" * 3_000_000, media_type="text/html")
+
+    return [
+        Route("/faults/malformed.xml", malformed),
+        Route("/faults/500.xml", server_error),
+        Route("/faults/slow.xml", slow),
+        Route("/faults/huge.xml", huge),
+        Route("/faults/mixed.xml", mixed),
+        Route("/faults/pages/latin1", latin1_page),
+        Route("/faults/pages/error", server_error),
+        Route("/faults/pages/slow", slow),
+        Route("/faults/pages/huge", huge_page),
+    ]
+
+
+def sources_yaml(base: str, outlets: list[str]) -> str:
+    lines = ["sources:"]
+    entries = [(outlet_slug(o), o, f"{base}/feeds/{outlet_slug(o)}.xml") for o in outlets]
+    entries += [
+        (f"fault-{n}", f"Fault {n}", f"{base}/faults/{n}.xml")
+        for n in ("malformed", "500", "slow", "huge", "mixed")
+    ]
+    for source_id, name, url in entries:
+        lines += [
+            f"- id: {source_id}",
+            f"  name: {name!r}",
+            f"  url: {url}",
+            "  poll_seconds: 5",
+            "  local: true",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.timeout(180)
+async def test_every_article_reaches_articles_raw_once_across_polls_and_a_restart(
+    database: Database, tmp_path: Path
+):
+    if not DEFAULT_DATA.is_file():
+        pytest.skip(f"the eval data is not beside the checkout ({DEFAULT_DATA})")
+    articles = [a for a in read_articles(DEFAULT_DATA) if a.outlet in OUTLETS][:24]
+    news = NewsServer(articles, initial=len(articles) - LATER)
+    run = uuid.uuid4().hex[:8]
+    received: list[ArticleFetched] = []
+    broker = make_broker(ServiceSettings(kafka_bootstrap_servers=KAFKA), "test-reader")
+
+    @broker.subscriber(ARTICLES_RAW, group_id=f"test-{run}", auto_offset_reset="earliest")
+    async def read(article: ArticleFetched) -> None:
+        if f"/{run}/" in article.canonical_url:
+            received.append(article)
+
+    app = Starlette(routes=[Mount(f"/{run}", app=news.app(fault_routes()))])
+    async with serving(app) as root:
+        base = f"{root}/{run}"
+        sources_file = tmp_path / "sources.yaml"
+        sources_file.write_text(sources_yaml(base, sorted({a.outlet for a in articles})))
+        settings = {
+            "sources_file": str(sources_file),
+            "fetch_timeout_seconds": "1.5",
+            "max_body_bytes": "1000000",
+            "host_delay_seconds": "0.01",
+            "per_host_concurrency": "4",
+            "failure_backoff_seconds": "600",
+            "schedule_tick_seconds": "0.2",
+        }
+        async with broker:
+            await broker.start()
+            expected_first = len(articles) - LATER + 4  # four of the mixed feed's five
+            async with running_service("fetcher", database.db.name, **settings) as first:
+                await eventually(
+                    lambda: len(received) >= expected_first, within=60, what="the first articles"
+                )
+                await eventually_async(
+                    lambda: saw_304(first.url), within=30, what="a 304 for an unchanged feed"
+                )
+                assert first.terminate()  # SIGTERM: the restart
+                log = first.read_log()
+
+            news.release_all()
+            async with running_service("fetcher", database.db.name, **settings):
+                await eventually(
+                    lambda: len(received) >= expected_first + LATER,
+                    within=60,
+                    what="the articles released after the restart",
+                )
+                await asyncio.sleep(6)  # one more poll of every feed: nothing new
+
+    counts = Counter(a.article_id for a in received)
+    assert [i for i, n in counts.items() if n > 1] == []
+    urls = {a.canonical_url for a in received}
+    assert {f"{base}/articles/{a.slug}" for a in articles} <= urls
+    by_title = {a.title: a for a in received}
+    assert "Metadata address" not in by_title
+    assert GERMAN in by_title["Wrong charset page"].text
+    for title in ("Page answers 500", "Page too slow", "Page too large"):
+        assert by_title[title].text.startswith(f"{title}: the feed's own words")
+    reasons = [
+        "malformed feed",
+        "HTTP 500",
+        "timed out",
+        "over the cap",
+        "link-local",
+        "page answered with an error",
+    ]
+    assert [r for r in reasons if r not in log] == []
+    states = {s.config.id: s for s in await SourceStore(database).all()}
+    assert states["fault-malformed"].failures == 1
+    assert states["fault-mixed"].failures == 0
+    assert states[outlet_slug(OUTLETS[0])].emitted > 0
+
+
+async def saw_304(url: str) -> bool:
+    async with httpx.AsyncClient() as client:
+        metrics = (await client.get(f"{url}/metrics")).text
+    return any(
+        line.startswith("pressroom_fetch_responses_total{") and 'status="304"' in line
+        for line in metrics.splitlines()
+    )
