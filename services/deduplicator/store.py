@@ -3,16 +3,15 @@ the claim that serialises story assignment across replicas."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from services.deduplicator.clustering import StoryCandidate, StoryMember
+from shared.claims import Claims
 from shared.db import Database, Document
 
 DOCUMENT_COUNT_ID = "\x00documents"
@@ -24,8 +23,7 @@ class DedupStore:
         self.articles = database.collection("dedup_articles")
         self.terms = database.collection("dedup_terms")
         self.stories = database.collection("stories")
-        self.claims = database.collection("claims")
-        self.owner = uuid.uuid4().hex
+        self.claims = Claims(database)
 
     async def create_indexes(self) -> None:
         await self.articles.create_index("fingerprint", unique=True)
@@ -126,29 +124,7 @@ class DedupStore:
 
     # -- the claim ----------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def assignment_claim(
-        self, lease: timedelta = timedelta(seconds=15)
-    ) -> AsyncIterator[None]:
+    def assignment_claim(self) -> AbstractAsyncContextManager[None]:
         """Held by one replica at a time, so two articles of one event arriving at two
         replicas at once cannot both start a story. A crashed holder's lease expires."""
-        delay = 0.005
-        while True:
-            now = datetime.now(UTC)
-            try:
-                await self.claims.find_one_and_update(
-                    {
-                        "_id": ASSIGNMENT_CLAIM_ID,
-                        "$or": [{"expires_at": {"$lt": now}}, {"owner": self.owner}],
-                    },
-                    {"$set": {"owner": self.owner, "expires_at": now + lease}},
-                    upsert=True,
-                )
-                break
-            except DuplicateKeyError:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.2)
-        try:
-            yield
-        finally:
-            await self.claims.delete_one({"_id": ASSIGNMENT_CLAIM_ID, "owner": self.owner})
+        return self.claims.exclusive(ASSIGNMENT_CLAIM_ID)

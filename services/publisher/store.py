@@ -1,6 +1,6 @@
 """The `posts` collection: one document per story, written only over an older version.
 
-Writes are optimistic: a post is replaced only where its stored version is the one read,
+A post is replaced only where its stored version is the one read, under a per-story claim,
 so two replicas (or a redelivery racing a newer version) can never let an older version
 win. The slug is set when the post is created and never changes.
 """
@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.publisher.changes import describe_changes
 from services.publisher.slugs import slugify
+from shared.claims import Claims
 from shared.db import Database
 from shared.events import StorySummarized
 
@@ -68,6 +69,7 @@ def post_fields(summary: StorySummarized) -> Post:
 class PostStore:
     def __init__(self, database: Database) -> None:
         self.posts = database.collection("posts")
+        self.claims = Claims(database)
 
     async def create_indexes(self) -> None:
         await self.posts.create_index("slug", unique=True)
@@ -76,7 +78,12 @@ class PostStore:
         await self.posts.create_index([("updated_at", DESCENDING)])
 
     async def publish(self, summary: StorySummarized, now: datetime | None = None) -> Publication:
-        now = now or datetime.now(UTC)
+        # Kafka keys keep one story on one consumer; the claim covers a rebalance's overlap
+        # (and FerretDB, where the version-matched replace below is not atomic on its own).
+        async with self.claims.exclusive(f"post:{summary.story_id}"):
+            return await self._publish(summary, now or datetime.now(UTC))
+
+    async def _publish(self, summary: StorySummarized, now: datetime) -> Publication:
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as BSON stores it
         while True:
             current = await self.posts.find_one({"_id": summary.story_id})

@@ -1,0 +1,50 @@
+"""Exclusive claims in MongoDB: held by one process at a time, for work that must not
+interleave across replicas (assigning a story, replacing a post).
+
+Taking a free claim is an insert of its key (the claim document is deleted on release),
+which a unique `_id` makes atomic on MongoDB and FerretDB alike; a compare-and-set on an
+existing document is not atomic on FerretDB. A crashed holder's lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+from pymongo.errors import DuplicateKeyError
+
+from shared.db import Database
+
+
+class Claims:
+    def __init__(self, database: Database, collection: str = "claims") -> None:
+        self.claims = database.collection(collection)
+        self.process = uuid.uuid4().hex[:12]
+
+    @asynccontextmanager
+    async def exclusive(
+        self, key: str, lease: timedelta = timedelta(seconds=15)
+    ) -> AsyncIterator[None]:
+        """Hold `key` for the block; wait (with capped backoff) while another holds it, in
+        this process or another."""
+        holder = f"{self.process}:{uuid.uuid4().hex[:8]}"
+        delay = 0.005
+        while True:
+            now = datetime.now(UTC)
+            try:
+                await self.claims.find_one_and_update(
+                    {"_id": key, "expires_at": {"$lt": now}},
+                    {"$set": {"holder": holder, "expires_at": now + lease}},
+                    upsert=True,
+                )
+                break
+            except DuplicateKeyError:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.2)
+        try:
+            yield
+        finally:
+            await self.claims.delete_one({"_id": key, "holder": holder})
