@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help install infra infra-down infra-status infra-reset topics dev demo test test-unit \
-        test-integration lint format docs bench clean
+        test-integration lint format docs bench clean check-deploy up down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -56,8 +56,18 @@ test-unit: $(STAMP) ## fast tests, in memory
 test-integration: infra ## tests against the real broker and database
 	$(BIN)/pytest tests/integration -q
 
-test: lint infra ## lint, then every test (unit and integration)
+check-deploy: $(STAMP) ## validate compose, the k8s overlays and the Prometheus rules offline
+	deploy/check.sh
+
+test: lint check-deploy infra ## lint, deployment checks, then every test (unit and integration)
 	$(BIN)/pytest tests -q
+
+up: ## docker compose: build the images and start everything (needs a Docker engine)
+	test -f .env || cp .env.example .env
+	docker compose up -d --build
+
+down: ## docker compose: stop everything (volumes kept)
+	docker compose down
 
 docs: $(STAMP) ## regenerate the AsyncAPI document under docs/
 	$(BIN)/faststream docs gen services.asyncapi:specification --yaml --out docs/asyncapi.yaml

@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import json
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,10 +25,12 @@ topics_app = typer.Typer(help="Kafka topics of the pipeline.", no_args_is_help=T
 app.add_typer(topics_app, name="topics")
 sources_app = typer.Typer(help="The sources the fetcher polls.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
+dlq_app = typer.Typer(help="Dead-letter topics: inspect and replay.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 eval_app = typer.Typer(help="Measure quality on labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-SERVICES = ("fetcher", "deduplicator", "summarizer", "publisher", "site")
+SERVICES = ("fetcher", "deduplicator", "summarizer", "publisher", "digest", "site")
 
 
 @app.command()
@@ -299,6 +302,101 @@ def demo_feeds(
         sources_out.write_text(server.sources_yaml(f"http://127.0.0.1:{port}"), encoding="utf-8")
         typer.echo(f"demo-feeds: {len(server.outlets)} outlets, sources in {sources_out}")
     uvicorn.run(server.app(), host="127.0.0.1", port=port, log_level="warning")
+
+
+@dlq_app.command("inspect")
+def dlq_inspect(
+    topic: Annotated[str, typer.Argument(help="A topic or its .dlq, e.g. stories.summarized.")],
+    limit: Annotated[int, typer.Option(help="Letters shown at most.")] = 50,
+) -> None:
+    """List the dead letters of a topic: where each came from, who gave up, and why."""
+    from services.ops.dead_letters import dead_letter_topic_name, letters
+
+    settings = load_settings(ServiceSettings)
+
+    async def show() -> int:
+        count = 0
+        async for item in letters(settings.kafka_bootstrap_servers, topic):
+            count += 1
+            if count <= limit:
+                letter = item.letter
+                typer.echo(
+                    f"{item.partition}:{item.offset}  {letter.occurred_at:%Y-%m-%d %H:%M:%S}  "
+                    f"{letter.topic}[{letter.partition}:{letter.offset}] key={letter.key} "
+                    f"by {letter.service} after {letter.attempts} attempt(s)"
+                )
+                typer.echo(f"    {letter.error[:300]}")
+        return count
+
+    total = asyncio.run(show())
+    typer.echo(f"{total} dead letter(s) in {dead_letter_topic_name(topic)}")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    topic: Annotated[str, typer.Argument(help="A topic or its .dlq, e.g. stories.summarized.")],
+    error_contains: Annotated[
+        str | None, typer.Option(help="Replay only letters whose error contains this.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Replay at most this many.")] = None,
+) -> None:
+    """Send dead letters back to their topic (once each), after their cause is fixed."""
+    from rich.progress import Progress
+
+    from services.ops.dead_letters import dead_letter_topic_name, replay
+    from shared.db import Database
+
+    settings = load_settings(ServiceSettings)
+
+    async def run() -> None:
+        database = Database.from_settings(settings)
+        try:
+            with Progress(transient=False) as bar:
+                task = bar.add_task(f"replaying {dead_letter_topic_name(topic)}", total=None)
+                report = await replay(
+                    settings.kafka_bootstrap_servers,
+                    database,
+                    topic,
+                    error_contains=error_contains,
+                    limit=limit,
+                    progress=lambda item, outcome: bar.advance(task),
+                )
+        finally:
+            await database.close()
+        typer.echo(
+            f"replayed {report.replayed}, already replayed before {report.already}, "
+            f"skipped {report.skipped} (error did not match)"
+        )
+
+    asyncio.run(run())
+
+
+@app.command("replay")
+def replay_topic(
+    topic: Annotated[str, typer.Argument(help="Topic to re-read, e.g. stories.summarized.")],
+    group: Annotated[str, typer.Option(help="A new consumer group to start.")],
+    from_offset: Annotated[int | None, typer.Option(help="Offset in every partition.")] = None,
+    from_time: Annotated[
+        datetime | None, typer.Option(help="First message at or after this time (UTC).")
+    ] = None,
+) -> None:
+    """Start a new consumer group at an offset or a time; a service run with
+    PRESSROOM_CONSUMER_GROUP=<group> then re-reads the topic from there."""
+    from services.ops.group_offsets import GroupExists, start_group_at
+
+    settings = load_settings(ServiceSettings)
+    since = from_time.replace(tzinfo=from_time.tzinfo or UTC) if from_time else None
+    try:
+        starts = asyncio.run(
+            start_group_at(
+                settings.kafka_bootstrap_servers, topic, group, offset=from_offset, since=since
+            )
+        )
+    except (GroupExists, ValueError) as error:
+        raise typer.BadParameter(str(error)) from None
+    for partition, offset in starts.items():
+        typer.echo(f"{topic}[{partition}] starts at offset {offset} for group {group}")
+    typer.echo(f"run the consumer with PRESSROOM_CONSUMER_GROUP={group}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,14 @@ REPO = Path(__file__).resolve().parent.parent
 LOGS = REPO / "var" / "log"
 
 # (service, HTTP port): the site on 8080, the others' /metrics and /health on 8001+.
-PORTS = {"fetcher": 8001, "deduplicator": 8002, "summarizer": 8003, "publisher": 8004, "site": 8080}
+PORTS = {
+    "fetcher": 8001,
+    "deduplicator": 8002,
+    "summarizer": 8003,
+    "publisher": 8004,
+    "digest": 8005,
+    "site": 8080,
+}
 
 
 def available_services() -> list[str]:

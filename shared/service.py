@@ -17,6 +17,7 @@ from faststream.kafka import KafkaBroker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.db import Database
+from shared.lag import LagMonitor
 from shared.logging import configure_logging
 from shared.metrics import metrics_asgi_app
 from shared.settings import ServiceSettings
@@ -51,9 +52,11 @@ def make_service_app(
     after_shutdown: Sequence[Callable[[], Awaitable[Any]]] = (),
     extra_routes: Sequence[tuple[str, Any]] = (),
     fallback: ASGIApp | None = None,
+    consumes: Sequence[tuple[str, str]] = (),
 ) -> AsgiFastStream:
     """The service's ASGI app; `fallback` answers every path the service's own routes
-    (`/metrics`, `/health`, `/ready`, `extra_routes`) do not: the site's pages."""
+    (`/metrics`, `/health`, `/ready`, `extra_routes`) do not: the site's pages.
+    `consumes` lists the (consumer group, topic) pairs whose lag the service exports."""
     checks: list[tuple[str, ReadinessCheck]] = [("kafka", lambda: broker.ping(2.0))]
     if database is not None:
         checks.append(("mongodb", database.ping))
@@ -74,6 +77,18 @@ def make_service_app(
             b'{"status":"ready"}', 200, headers={"content-type": "application/json"}
         )
 
+    lag_monitor = LagMonitor(settings.kafka_bootstrap_servers, consumes)
+    background: set[asyncio.Task[None]] = set()
+
+    async def start_lag_monitor() -> None:
+        if consumes:
+            background.add(asyncio.create_task(lag_monitor.run(), name="lag-monitor"))
+
+    async def stop_lag_monitor() -> None:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+
     async def close_database() -> None:
         if database is not None:
             await database.close()
@@ -90,8 +105,8 @@ def make_service_app(
         ],
         on_startup=list(on_startup),
         # After the broker started, so background work can publish.
-        after_startup=list(after_startup),
-        on_shutdown=list(on_shutdown),
+        after_startup=[*after_startup, start_lag_monitor],
+        on_shutdown=[stop_lag_monitor, *on_shutdown],
         # After the broker stopped, so in-flight handlers still have their database.
         after_shutdown=[*after_shutdown, close_database],
     )

@@ -40,11 +40,22 @@ class ServiceSettings(BaseSettings):
         description="Attempts at a failing message before it goes to the topic's .dlq "
         "(outages of Kafka or MongoDB are waited out, not counted).",
     )
+    consumer_group: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Consumer group the service reads with (default: its name); set it to a "
+        "group `pressroom replay` started to re-read a topic.",
+    )
     max_event_bytes: int = Field(
         1_000_000,
         ge=1024,
         description="Largest event accepted from a topic; larger ones go to its .dlq.",
     )
+
+    def group(self, service: str) -> str:
+        """The consumer group of `service`."""
+        return self.consumer_group or service
 
 
 class TopicSettings(ServiceSettings):

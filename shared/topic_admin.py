@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 
 from shared.topics import PIPELINE_TOPICS, dead_letter_topic
@@ -70,3 +71,19 @@ async def describe_topics(bootstrap_servers: str) -> dict[str, int]:
         return {d["topic"]: len(d["partitions"]) for d in described}
     finally:
         await admin.close()
+
+
+async def partitions_of(bootstrap_servers: str, topic: str) -> list[TopicPartition]:
+    """The partitions of `topic` (none when it does not exist)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        described: list[Any] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return sorted(
+        TopicPartition(topic, p["partition"])
+        for d in described
+        if d.get("error_code", 0) == 0
+        for p in d["partitions"]
+    )

@@ -39,7 +39,7 @@ def create_app(settings: DeduplicatorSettings) -> AsgiFastStream:
 
     @broker.subscriber(
         ARTICLES_RAW,
-        group_id=SERVICE,
+        group_id=settings.group(SERVICE),
         auto_offset_reset="earliest",
         title="articles.raw:deduplicator",
         description="New articles from the fetcher. Key: article_id.",
@@ -55,6 +55,7 @@ def create_app(settings: DeduplicatorSettings) -> AsgiFastStream:
         service=SERVICE,
         settings=settings,
         database=database,
+        consumes=[(settings.group(SERVICE), ARTICLES_RAW)],
         on_startup=[store.create_indexes],
     )
 

@@ -20,7 +20,7 @@ from typing import Literal
 from services.deduplicator.clustering import ClusteringSettings, StoryClusterer, StoryMember
 from services.deduplicator.minhash import MinHasher, estimated_jaccard
 from services.deduplicator.settings import DeduplicatorSettings
-from services.deduplicator.store import DedupStore
+from services.deduplicator.store import DedupStore, terms_document, terms_from_document
 from services.deduplicator.text import content_fingerprint, shingles, terms
 from shared.db import Document
 from shared.events import ArticleFetched, StoryArticle, StoryUpdated
@@ -54,7 +54,7 @@ class Deduplicator:
                 return Outcome("duplicate")
             story = await self.store.add_article(
                 known["story_id"],
-                self._member(article, known["terms"]),
+                self._member(article, terms_from_document(known["terms"])),
                 known["story_article"],
                 [],
                 known["seen_at"],
@@ -96,7 +96,7 @@ class Deduplicator:
                     "source_id": article.source_id,
                     "story_id": story_id,
                     "copy_of": original["_id"] if original else None,
-                    "terms": dict(article_terms),
+                    "terms": terms_document(article_terms),
                     "story_article": story_article,
                     "seen_at": seen_at,
                 }

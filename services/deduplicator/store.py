@@ -3,9 +3,10 @@ the claim that serialises story assignment across replicas."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
@@ -16,6 +17,19 @@ from shared.db import Database, Document
 
 DOCUMENT_COUNT_ID = "\x00documents"
 ASSIGNMENT_CLAIM_ID = "story-assignment"
+
+
+def terms_document(terms: Mapping[str, int]) -> list[dict[str, Any]]:
+    """Terms as {term, count} documents: a term ("1.8", "u.s") may hold a dot, which field
+    names must not (FerretDB refuses them, and nested arrays too; MongoDB discourages them)."""
+    return [{"term": term, "count": count} for term, count in terms.items()]
+
+
+def terms_from_document(value: list[dict[str, Any]] | dict[str, int]) -> dict[str, int]:
+    """Terms as stored (or, in documents written before, as a mapping)."""
+    if isinstance(value, dict):
+        return {str(term): int(count) for term, count in value.items()}
+    return {str(item["term"]): int(item["count"]) for item in value}
 
 
 class DedupStore:
@@ -73,7 +87,7 @@ class DedupStore:
             StoryCandidate(
                 story["_id"],
                 [
-                    StoryMember(m["article_id"], m["source_id"], m["terms"])
+                    StoryMember(m["article_id"], m["source_id"], terms_from_document(m["terms"]))
                     for m in story["members"]
                 ],
             )
@@ -100,7 +114,7 @@ class DedupStore:
                         "members": {
                             "article_id": member.article_id,
                             "source_id": member.source_id,
-                            "terms": dict(member.terms),
+                            "terms": terms_document(member.terms),
                         },
                         "articles": article,
                     },

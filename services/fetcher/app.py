@@ -63,7 +63,7 @@ def create_app(settings: FetcherSettings) -> AsgiFastStream:
 
     @broker.subscriber(
         SOURCES_DUE,
-        group_id=SERVICE,
+        group_id=settings.group(SERVICE),
         auto_offset_reset="earliest",
         title="sources.due:fetcher",
         description="Polls to make; one replica polls a given source. Key: source_id.",
@@ -94,6 +94,7 @@ def create_app(settings: FetcherSettings) -> AsgiFastStream:
         service=SERVICE,
         settings=settings,
         database=database,
+        consumes=[(settings.group(SERVICE), SOURCES_DUE)],
         on_startup=[prepare],
         after_startup=[start_scheduler],
         on_shutdown=[stop_scheduler],

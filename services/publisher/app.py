@@ -42,7 +42,7 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
 
     @broker.subscriber(
         STORIES_SUMMARIZED,
-        group_id=SERVICE,
+        group_id=settings.group(SERVICE),
         auto_offset_reset="earliest",
         title="stories.summarized:publisher",
         description="Grounded summaries to publish. Key: story_id.",
@@ -75,6 +75,7 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
         service=SERVICE,
         settings=settings,
         database=database,
+        consumes=[(settings.group(SERVICE), STORIES_SUMMARIZED)],
         on_startup=[store.create_indexes],
     )
 

@@ -125,10 +125,14 @@ class PostStore:
         except DuplicateKeyError:
             if await self.posts.find_one({"_id": summary.story_id}, {"_id": 1}) is not None:
                 return None  # the story was created meanwhile
+            if await self.posts.find_one({"slug": slug}, {"_id": 1}) is None:
+                raise  # another unique index refused it: not ours to work around
             # Another story has this headline and the same id prefix: take the full id.
             post["slug"] = f"{slug.rsplit('-', 1)[0][:80]}-{summary.story_id}".lstrip("-")
             try:
                 await self.posts.insert_one(post)
             except DuplicateKeyError:
+                if await self.posts.find_one({"_id": summary.story_id}, {"_id": 1}) is None:
+                    raise
                 return None
         return post

@@ -61,7 +61,7 @@ def create_app(settings: SummarizerSettings) -> AsgiFastStream:
 
     @broker.subscriber(
         STORIES_UPDATED,
-        group_id=SERVICE,
+        group_id=settings.group(SERVICE),
         auto_offset_reset="earliest",
         title="stories.updated:summarizer",
         description="Stories that gained articles. Key: story_id.",
@@ -111,6 +111,7 @@ def create_app(settings: SummarizerSettings) -> AsgiFastStream:
         service=SERVICE,
         settings=settings,
         database=database,
+        consumes=[(settings.group(SERVICE), STORIES_UPDATED)],
         on_startup=[queue.create_indexes],
         after_startup=[start_worker],
         on_shutdown=[stop_worker],

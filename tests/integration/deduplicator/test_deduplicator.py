@@ -118,3 +118,21 @@ async def test_two_replicas_given_one_event_at_once_make_one_story(database: Dat
     assert a.story is not None
     assert b.story is not None
     assert a.story.story_id == b.story.story_id
+
+
+async def test_terms_with_dots_are_stored_and_read_back(database: Database):
+    # "1.8" and "u.s" once made the database refuse the article (field names with dots).
+    dedup = await deduplicator(database)
+    gdp = article(
+        "https://a.example/gdp",
+        "a",
+        "U.S. economy grew 1.8% in the second quarter",
+        "The U.S. economy grew at a 1.8% annual rate in the second quarter, the Commerce "
+        "Department said on Thursday, slower than the 2.1% economists had expected.",
+    )
+    first = await dedup.process(gdp)
+    again = await dedup.process(gdp)  # redelivered: its stored terms are read back
+    assert (first.decision, again.decision) == ("new", "redelivered")
+    assert first.story is not None
+    assert again.story is not None
+    assert again.story.story_id == first.story.story_id

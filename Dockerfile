@@ -1,0 +1,37 @@
+# One image for every Python service; the service is chosen by the SERVICE argument
+# (fetcher, deduplicator, summarizer, publisher, site, digest):
+#   docker build --build-arg SERVICE=site -t pressroom-site .
+ARG PYTHON_VERSION=3.11.14
+
+# -- build: the pinned dependencies and the project, into a virtualenv ------------------
+FROM python:${PYTHON_VERSION}-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+RUN python -m venv /opt/venv
+COPY requirements.lock ./
+RUN /opt/venv/bin/pip install --no-deps -r requirements.lock
+COPY pyproject.toml README.md ./
+COPY shared ./shared
+COPY services ./services
+RUN /opt/venv/bin/pip install --no-deps .
+
+# -- run: the virtualenv and the sources file, as a user without privileges -------------
+FROM python:${PYTHON_VERSION}-slim AS run
+ARG SERVICE
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PRESSROOM_SERVICE=${SERVICE} \
+    PRESSROOM_HTTP_HOST=0.0.0.0 \
+    PRESSROOM_HTTP_PORT=8000 \
+    PRESSROOM_SOURCES_FILE=/app/deploy/sources.yaml
+RUN test -n "$SERVICE" || (echo "build with --build-arg SERVICE=<name>" && exit 1) \
+    && useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin pressroom
+COPY --from=build /opt/venv /opt/venv
+COPY deploy/sources.yaml /app/deploy/sources.yaml
+WORKDIR /app
+USER 10001
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PRESSROOM_HTTP_PORT', '8000')}/health\", timeout=2)"]
+# exec form: SIGTERM reaches the service, which stops gracefully.
+CMD ["sh", "-c", "exec pressroom serve \"$PRESSROOM_SERVICE\""]

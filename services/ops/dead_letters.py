@@ -1,0 +1,86 @@
+"""Operating on dead-letter topics: list what is there, and send letters back to their
+topic once their cause is fixed. A letter is replayed once: replays are remembered by
+event id in MongoDB `dlq_replays`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaProducer
+from pydantic import ValidationError
+
+from services.ops.reading import read_all
+from shared.db import Database
+from shared.events import DeadLetter
+from shared.topics import DLQ_SUFFIX
+
+
+@dataclass(frozen=True)
+class Letter:
+    offset: int
+    partition: int
+    letter: DeadLetter
+
+
+def dead_letter_topic_name(topic: str) -> str:
+    """`stories.summarized` or `stories.summarized.dlq` -> `stories.summarized.dlq`."""
+    return topic if topic.endswith(DLQ_SUFFIX) else topic + DLQ_SUFFIX
+
+
+async def letters(bootstrap_servers: str, topic: str) -> AsyncIterator[Letter]:
+    async for record in read_all(bootstrap_servers, dead_letter_topic_name(topic)):
+        try:
+            letter = DeadLetter.model_validate_json(record.value or b"")
+        except ValidationError:
+            continue  # not a dead letter: nothing to replay
+        yield Letter(record.offset, record.partition, letter)
+
+
+@dataclass
+class ReplayReport:
+    replayed: int = 0
+    already: int = 0
+    skipped: int = 0
+
+
+async def replay(
+    bootstrap_servers: str,
+    database: Database,
+    topic: str,
+    *,
+    error_contains: str | None = None,
+    limit: int | None = None,
+    progress: Callable[[Letter, str], None] = lambda letter, outcome: None,
+) -> ReplayReport:
+    """Publish each matching letter's original bytes to its original topic, with its key."""
+    replays = database.collection("dlq_replays")
+    report = ReplayReport()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True
+    )
+    await producer.start()
+    try:
+        async for item in letters(bootstrap_servers, topic):
+            letter = item.letter
+            if error_contains and error_contains not in letter.error:
+                report.skipped += 1
+                progress(item, "skipped")
+                continue
+            if limit is not None and report.replayed >= limit:
+                break
+            if await replays.find_one({"_id": str(letter.event_id)}):
+                report.already += 1
+                progress(item, "already replayed")
+                continue
+            key = letter.key.encode() if letter.key is not None else None
+            await producer.send_and_wait(letter.topic, letter.original, key=key)
+            await replays.insert_one(
+                {"_id": str(letter.event_id), "topic": letter.topic, "at": datetime.now(UTC)}
+            )
+            report.replayed += 1
+            progress(item, "replayed")
+    finally:
+        await producer.stop()
+    return report

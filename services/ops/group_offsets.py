@@ -1,0 +1,61 @@
+"""Starting a new consumer group at an offset or a time, to re-read a topic from there
+(a service run with PRESSROOM_CONSUMER_GROUP set to that group then does)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import OffsetAndMetadata
+
+from shared.topic_admin import partitions_of
+
+
+class GroupExists(ValueError):
+    """The group has committed offsets already; starting it over would lose its place."""
+
+
+async def start_group_at(
+    bootstrap_servers: str,
+    topic: str,
+    group: str,
+    *,
+    offset: int | None = None,
+    since: datetime | None = None,
+) -> dict[int, int]:
+    """Commit, for `group`, the offset in each partition of `topic` to start from: `offset`
+    (capped at the partition's end), or the first message at or after `since`."""
+    if (offset is None) == (since is None):
+        raise ValueError("give either an offset or a time")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        if await admin.list_consumer_group_offsets(group):
+            raise GroupExists(f"group {group!r} has committed offsets; choose a new group")
+    finally:
+        await admin.close()
+    partitions = await partitions_of(bootstrap_servers, topic)
+    if not partitions:
+        raise ValueError(f"no topic {topic!r}")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        if since is not None:
+            found = await consumer.offsets_for_times(
+                {tp: int(since.timestamp() * 1000) for tp in partitions}
+            )
+            starts = {tp: (found[tp].offset if found.get(tp) else ends[tp]) for tp in partitions}
+        else:
+            assert offset is not None
+            starts = {tp: min(offset, ends[tp]) for tp in partitions}
+        await consumer.commit(
+            {tp: OffsetAndMetadata(o, "pressroom replay") for tp, o in starts.items()}
+        )
+        return {tp.partition: o for tp, o in sorted(starts.items())}
+    finally:
+        await consumer.stop()

@@ -1,0 +1,87 @@
+"""Consumer lag, measured by the consumers themselves: how many messages of each topic
+their group has not committed yet. Exported as `pressroom_consumer_lag` for dashboards
+and alerts; KEDA reads lag from Kafka directly to scale the groups."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client import Gauge
+
+from shared.metrics import registry
+
+logger = logging.getLogger(__name__)
+
+consumer_lag = Gauge(
+    "pressroom_consumer_lag",
+    "Messages a consumer group has not committed yet, by group and topic.",
+    ["group", "topic"],
+    registry=registry,
+)
+
+
+class LagMonitor:
+    """Measures each (group, topic) every `interval` seconds until cancelled."""
+
+    def __init__(
+        self, bootstrap_servers: str, subscriptions: Sequence[tuple[str, str]], interval: float = 15
+    ) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.subscriptions = list(subscriptions)
+        self.interval = interval
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._measure_until_failure()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the broker is away: measure again later
+                logger.debug("lag not measured", extra={"error": str(error)})
+            await asyncio.sleep(self.interval)
+
+    async def _measure_until_failure(self) -> None:
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap_servers, request_timeout_ms=5000
+        )
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False
+        )
+        await admin.start()
+        try:
+            await consumer.start()
+            try:
+                while True:
+                    for group, topic in self.subscriptions:
+                        lag = await self.measure(admin, consumer, group, topic)
+                        consumer_lag.labels(group, topic).set(lag)
+                    await asyncio.sleep(self.interval)
+            finally:
+                await consumer.stop()
+        finally:
+            await admin.close()
+
+    @staticmethod
+    async def measure(
+        admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, group: str, topic: str
+    ) -> int:
+        """End offsets minus the group's committed offsets, over the topic's partitions."""
+        committed = await admin.list_consumer_group_offsets(group)
+        described: list[Any] = await admin.describe_topics([topic])
+        partitions = [
+            TopicPartition(topic, p["partition"])
+            for d in described
+            if d.get("error_code", 0) == 0
+            for p in d["partitions"]
+        ]
+        ends = await consumer.end_offsets(partitions)
+        total = 0
+        for partition, end in ends.items():
+            done = committed.get(partition)
+            total += max(0, end - (done.offset if done is not None and done.offset >= 0 else 0))
+        return int(total)
