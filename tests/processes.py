@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import os
 import signal
 import socket
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from services.ops.group_offsets import GroupExists, start_group_at
 from tests.infra import KAFKA, MONGO, REPO
 
 LOGS = REPO / "var" / "log" / "tests"
@@ -54,9 +57,27 @@ class ServiceProcess:
             return log.read()
 
 
+def consumed_topics(name: str) -> list[str]:
+    """The topics `name` reads with a consumer group, from its own broker."""
+    broker = importlib.import_module(f"services.{name}.app").app.brokers[0]
+    return [t for s in broker.subscribers if s.group_id for t in s.topic_names]
+
+
+async def own_consumer_group(name: str, database: str) -> str:
+    """A consumer group for `name` in this test only (one per test database), starting at
+    the end of its topics: what earlier tests left there is not this test's to read."""
+    group = f"{name}-{database}"
+    for topic in consumed_topics(name):
+        with contextlib.suppress(GroupExists):  # a restart in the same test: carry on
+            await start_group_at(KAFKA, topic, group, offset=2**62)
+    return group
+
+
 async def start_service(name: str, database: str, **env: str) -> ServiceProcess:
-    """Start `name` against the test infrastructure; return once its /ready says so."""
+    """Start `name` against the test infrastructure, reading with a consumer group of its
+    own; return once its /ready says so."""
     LOGS.mkdir(parents=True, exist_ok=True)
+    env.setdefault("consumer_group", await own_consumer_group(name, database))
     port = free_port()
     log_path = LOGS / f"{name}-{port}.log"
     environment = {

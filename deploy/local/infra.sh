@@ -7,6 +7,7 @@
 #   infra.sh down     stop both (data kept)
 #   infra.sh status   say what runs
 #   infra.sh reset    stop both and delete their data
+#   infra.sh restart kafka|ferretdb   stop one and start it again (fault tests use it)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -121,10 +122,25 @@ case ${1:-up} in
     port_open 9092 && say "kafka up on 127.0.0.1:9092" || say "kafka down"
     port_open 27017 && say "ferretdb up on 127.0.0.1:27017" || say "ferretdb down"
     ;;
+  restart)
+    case ${2:-} in
+      kafka)
+        stop_one kafka "$var/run/kafka.pid"
+        start_kafka
+        wait_ready kafka 9092 "$var/run/kafka.pid" "$var/log/kafka.log" "Kafka Server started"
+        ;;
+      ferretdb)
+        stop_one ferretdb "$var/run/ferretdb.pid"
+        start_ferretdb
+        wait_ready ferretdb 27017 "$var/run/ferretdb.pid" "$var/log/ferretdb.log" ""
+        ;;
+      *) die "usage: $0 restart kafka|ferretdb" ;;
+    esac
+    ;;
   reset)
     "$0" down
     rm -rf "$var/kafka" "$var/ferretdb"
     say "data deleted"
     ;;
-  *) die "usage: $0 up|down|status|reset" ;;
+  *) die "usage: $0 up|down|status|reset|restart kafka|ferretdb" ;;
 esac

@@ -39,7 +39,9 @@ class DemoArticle:
 
     @property
     def slug(self) -> str:
-        return re.sub(r"[^a-z0-9]+", "-", self.id.lower()).strip("-")
+        # The id, readable, and a hash of the article: ids in a data file can repeat.
+        digest = hashlib.sha1(f"{self.id}|{self.outlet}|{self.title}".encode()).hexdigest()[:8]
+        return re.sub(r"[^a-z0-9]+", "-", self.id.lower()).strip("-") + "-" + digest
 
 
 def outlet_slug(outlet: str) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import lxml.html
@@ -59,8 +60,16 @@ def _time(value: Any) -> datetime | None:
 
 
 def _http(url: Any) -> str | None:
+    """The URL if it is a well-formed http(s) URL with a host, else None."""
     text = str(url or "").strip()
-    return text if text.lower().startswith(("http://", "https://")) else None
+    if not text.lower().startswith(("http://", "https://")) or len(text) > 2048:
+        return None
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises for a port that is not a number
+    except ValueError:  # e.g. a broken IPv6 literal or port
+        return None
+    return text if parts.hostname else None
 
 
 def parse_feed(body: bytes, content_type: str | None = None) -> list[FeedEntry]:

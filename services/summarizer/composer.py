@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from services.summarizer.category import categorise
 from services.summarizer.draft import Draft
-from services.summarizer.material import KEY_POINT_MAX_WORDS, StoryMaterial
+from services.summarizer.material import StoryMaterial
 from shared.events import GroundedText, LeadImage, SourceCredit, StorySummarized
 
 KEY_POINTS = 5
@@ -108,7 +108,7 @@ def compose(story_material: StoryMaterial, draft: Draft) -> tuple[StorySummarize
 def _spare_key_points(material: StoryMaterial, used: set[str]) -> Iterator[GroundedText]:
     """Grounded source sentences, best first, that repeat neither each other nor the draft."""
     for sentence in material.key_points(count=len(material.sentences)):
-        if sentence.text in used or len(sentence.text.split()) > KEY_POINT_MAX_WORDS:
+        if sentence.text in used:
             continue
         verdict = material.gate.check(sentence.text)
         if verdict.grounded:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.summarizer.boilerplate import boilerplate_documents
-from services.summarizer.sentences import clean, is_story_sentence, split_sentences
+from services.summarizer.sentences import MIN_WORDS, clean, is_story_sentence, split_sentences
 from shared.text import content_stems, words
 
 
@@ -38,7 +38,7 @@ class RankingWeights:
 DEFAULT_WEIGHTS = RankingWeights()
 
 
-def story_sentences(documents: Sequence[str]) -> list[Sentence]:
+def story_sentences(documents: Sequence[str], min_words: int = MIN_WORDS) -> list[Sentence]:
     """Clean sentences of the story's real documents, duplicates dropped."""
     skipped = boilerplate_documents(documents)
     seen: set[str] = set()
@@ -50,7 +50,7 @@ def story_sentences(documents: Sequence[str]) -> list[Sentence]:
         for raw in split_sentences(document):
             text = clean(raw)
             key = " ".join(words(text.lower()))
-            if not is_story_sentence(text) or key in seen:
+            if not is_story_sentence(text, min_words) or key in seen:
                 continue
             seen.add(key)
             sentences.append(Sentence(text, index, position, frozenset(content_stems(text))))

@@ -35,7 +35,10 @@ class StoryMaterial:
         originals = [a for a in story.articles if a.copy_of is None] or list(story.articles)
         self.articles = sorted(originals, key=_published)
         documents = [a.text or a.title for a in self.articles]
-        self.sentences = story_sentences(documents)
+        # A thin story (teasers, text without sentences) is told by its headlines.
+        self.sentences = story_sentences(documents) or story_sentences(
+            [a.title.rstrip(".!? ") + "." for a in self.articles], min_words=3
+        )
         self.scores = rank(self.sentences, weights)
         self.weights = weights
         self.gate = GroundingGate({a.article_id: f"{a.title}\n{a.text}" for a in story.articles})
@@ -64,15 +67,13 @@ class StoryMaterial:
         return lead_order(select(sentences, scores, target_words, self.weights, limit_words))
 
     def key_points(self, count: int = 5) -> list[Sentence]:
-        """Up to `count` short, distinct, best-ranked sentences, best first."""
-        short = [
-            (s, score)
-            for s, score in zip(self.sentences, self.scores, strict=True)
-            if len(s.text.split()) <= KEY_POINT_MAX_WORDS
-        ]
+        """Up to `count` distinct, best-ranked sentences, best first: short ones first,
+        longer ones only where the story has too few short ones."""
+        ranked = sorted(zip(self.sentences, self.scores, strict=True), key=lambda p: -p[1])
+        short = [s for s, _ in ranked if len(s.text.split()) <= KEY_POINT_MAX_WORDS]
         picked: list[Sentence] = []
         covered: set[str] = set()
-        for sentence, _ in sorted(short, key=lambda pair: -pair[1]):
+        for sentence in [*short, *(s for s, _ in ranked if s not in short)]:
             new = len(sentence.stems - covered) / max(1, len(sentence.stems))
             if picked and new < self.weights.redundancy:
                 continue

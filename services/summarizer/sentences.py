@@ -58,10 +58,10 @@ def _ends_in_abbreviation(text: str) -> bool:
     return bool(match and match.group(1).lower() in _ABBREVIATIONS)
 
 
-def is_story_sentence(sentence: str) -> bool:
+def is_story_sentence(sentence: str, min_words: int = MIN_WORDS) -> bool:
     """Whether `sentence` reads as a sentence of the story, not a caption, credit or widget."""
     count = len(words(sentence))
-    if not MIN_WORDS <= count <= MAX_WORDS:
+    if not min_words <= count <= MAX_WORDS:
         return False
     if not sentence.rstrip("\"'\u201d\u2019)] ").endswith((".", "!", "?")):
         return False

@@ -4,6 +4,7 @@ from services.summarizer.composer import GateReport, compose
 from services.summarizer.draft import Draft, ExtractiveBackend
 from services.summarizer.material import StoryMaterial
 from shared.events import StorySummarized
+from tests.factories import make_article, make_story
 from tests.unit.summarizer.stories import COAST, HARBOUR, NORDIC, STORY
 
 
@@ -75,3 +76,29 @@ def test_an_ungrounded_headline_is_replaced_by_an_outlets_title():
     summary, report = compose(material, draft)
     assert summary.headline in {HARBOUR.title, NORDIC.title, COAST.title}
     assert report.outcomes[("headline", "repaired")] == 1
+
+
+def test_a_story_without_sentences_is_told_by_its_headlines():
+    teaser = make_article(
+        "https://teaser.example/1",
+        title="Storm closes Oresund bridge for 14 hours",
+        text="Watch the video",
+    )
+    material = StoryMaterial(make_story(teaser))
+    summary, _ = compose(material, ExtractiveBackend(summary_words=120).write(material))
+    assert [p.text for p in summary.key_points] == ["Storm closes Oresund bridge for 14 hours."]
+    assert summary.key_points[0].article_ids == (teaser.article_id,)
+
+
+def test_a_story_of_long_sentences_still_gets_key_points():
+    long_sentence = (
+        "Actress and activist Rose McGowan pushed back on critics of her Monday interview on "
+        "Fox News, adding that she also had to dispatch with the predisposition to avoid the "
+        "network before having a constructive and amiable conversation with the host."
+    )
+    article = make_article(
+        "https://long.example/1", title="McGowan pushes back", text=long_sentence
+    )
+    material = StoryMaterial(make_story(article))
+    summary, _ = compose(material, ExtractiveBackend(summary_words=120).write(material))
+    assert [p.text for p in summary.key_points] == [long_sentence]

@@ -1,0 +1,149 @@
+"""The whole pipeline as separate processes over the real broker and database, fed real
+articles by the local news server, while every service is killed with -9 once, the broker
+and the database are restarted, and the site is stopped gracefully: afterwards no article
+is lost, no post is duplicated, and every story is on the site with all its articles."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from functools import partial
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from services.demo.feed_server import DEFAULT_DATA, DemoArticle, NewsServer, read_articles
+from services.ops.dead_letters import dead_letter_topic_name
+from shared.db import Database
+from shared.topic_admin import partitions_of
+from shared.topics import PIPELINE_TOPICS
+from tests.asgi_server import serving
+from tests.infra import KAFKA, MONGO
+from tests.pipeline import Pipeline, pipeline_state, released_urls, restart_infrastructure
+from tests.waiting import eventually_async
+
+STORIES = 10
+
+
+def story_articles(seed: int) -> list[DemoArticle]:
+    """Articles of STORIES multi-outlet stories, each title and text told only once."""
+    import json
+
+    rows = [json.loads(line) for line in DEFAULT_DATA.read_text().splitlines() if line.strip()]
+    by_cluster: dict[str, list[str]] = {}
+    for row in rows:
+        by_cluster.setdefault(row["cluster"], []).append(row["id"])
+    clusters = sorted(c for c, ids in by_cluster.items() if len(ids) >= 2)
+    chosen = {i for c in random.Random(seed).sample(clusters, STORIES) for i in by_cluster[c]}
+    articles = [a for a in read_articles(DEFAULT_DATA) if a.id in chosen]
+    titles, texts = Counter(a.title for a in articles), Counter(a.text for a in articles)
+    return [a for a in articles if titles[a.title] == 1 and texts[a.text] == 1]
+
+
+async def dead_letter_counts() -> dict[str, int]:
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
+    await consumer.start()
+    try:
+        counts = {}
+        for topic in PIPELINE_TOPICS:
+            partitions = await partitions_of(KAFKA, dead_letter_topic_name(topic))
+            ends = await consumer.end_offsets(partitions) if partitions else {}
+            counts[topic] = sum(ends.values())
+        return counts
+    finally:
+        await consumer.stop()
+
+
+def describe(state: dict, released: set[str], articles: int) -> str:
+    stories, posts = state["stories"], state["posts"]
+    behind = [
+        (i[:8], s["version"], posts[i]["version"] if i in posts else None)
+        for i, s in stories.items()
+        if i not in posts or posts[i]["version"] != s["version"]
+    ]
+    return (
+        f"released {len(released)}, emitted {len(state['emitted'] & released)}, "
+        f"in stories {sum(len(s['members']) for s in stories.values())} of {articles}, "
+        f"stories {len(stories)}, posts {len(posts)}, stories whose post is behind {behind}, "
+        f"posts without a story {[i[:8] for i in posts if i not in stories]}"
+    )
+
+
+@pytest.mark.timeout(420)
+async def test_nothing_is_lost_or_duplicated_through_kills_and_restarts(tmp_path: Path):
+    if not DEFAULT_DATA.is_file():
+        pytest.skip(f"the eval data is not beside the checkout ({DEFAULT_DATA})")
+    seed = random.randrange(1_000_000)
+    print(f"\nfault schedule seed {seed}")
+    chance = random.Random(seed)
+    articles = story_articles(seed)
+    news = NewsServer(articles, per_second=1.0, initial=5)
+    run = uuid.uuid4().hex[:8]
+    name = f"pressroom_test_{run}"
+    database = Database(MONGO, name)
+    dead_before = await dead_letter_counts()
+    app = Starlette(routes=[Mount(f"/{run}", app=news.app())])
+    async with serving(app) as root:
+        base = f"{root}/{run}"
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(news.sources_yaml(base, poll_seconds=5))
+        pipeline = Pipeline(name, sources)
+        try:
+            await pipeline.start_all()
+            faults: list[tuple[Callable[[], Awaitable[object]], str]] = [
+                *[
+                    (partial(pipeline.kill_and_restart, name), f"kill -9 {name}")
+                    for name in ("fetcher", "deduplicator", "summarizer", "publisher")
+                ],
+                (partial(restart_infrastructure, "kafka"), "restart kafka"),
+                (partial(restart_infrastructure, "ferretdb"), "restart the database"),
+                (partial(pipeline.terminate_and_restart, "site"), "SIGTERM the site"),
+            ]
+            chance.shuffle(faults)
+            for fault, what in faults:
+                await asyncio.sleep(chance.uniform(1.0, 4.0))
+                print(f"fault: {what}")
+                await fault()
+            news.release_all()
+
+            async def settled() -> bool:
+                state = await pipeline_state(database)
+                stories, posts = state["stories"], state["posts"]
+                return (
+                    state["emitted"] >= released_urls(news, base)
+                    and sum(len(s["members"]) for s in stories.values()) >= len(articles)
+                    and set(posts) == set(stories)
+                    and all(posts[i]["version"] == s["version"] for i, s in stories.items())
+                )
+
+            try:
+                await eventually_async(settled, within=180, what="every article on the site")
+            finally:
+                state = await pipeline_state(database)
+                print(describe(state, released_urls(news, base), len(articles)))
+        finally:
+            pipeline.stop_all()
+        await database.client.drop_database(name)  # kept when the test fails, to look at
+        await database.close()
+
+    by_url = {f"{base}/articles/{a.slug}": a for a in articles}
+    assert state["emitted"] == set(by_url)  # no article lost on its way in
+    members = Counter(m["article_id"] for s in state["stories"].values() for m in s["members"])
+    assert len(members) == len(articles)  # each article in a story...
+    assert set(members.values()) == {1}  # ...in exactly one
+    for story_id, story in state["stories"].items():
+        post = state["posts"][story_id]  # one post per story, at its newest version
+        assert post["version"] == story["version"]
+        assert {s["article_id"] for s in post["sources"]} == {
+            m["article_id"] for m in story["members"]
+        }
+    assert await dead_letter_counts() == dead_before  # nothing needed the dead-letter topics
+    stories = len(state["stories"])
+    print(f"{len(articles)} articles, {stories} stories, restarts {dict(pipeline.restarts)}")

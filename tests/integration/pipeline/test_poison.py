@@ -1,0 +1,88 @@
+"""Poison messages on every pipeline topic, to the running services: each goes to its
+topic's .dlq with the reason and its original bytes, and the consumer keeps going."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from contextlib import AsyncExitStack
+
+import pytest
+
+from services.ops.dead_letters import letters
+from shared.broker import make_broker
+from shared.db import Database
+from shared.events import DeadLetter
+from shared.settings import ServiceSettings
+from shared.topics import ARTICLES_RAW, STORIES_SUMMARIZED, STORIES_UPDATED
+from tests.factories import make_article, make_story, make_summary
+from tests.infra import KAFKA
+from tests.processes import running_service
+from tests.unit.summarizer.stories import COAST, HARBOUR, NORDIC
+from tests.waiting import eventually_async
+
+MAX_EVENT_BYTES = 20_000
+
+
+def poison(valid: bytes) -> dict[str, bytes]:
+    wrong_version = json.loads(valid)
+    wrong_version["schema_version"] = 2
+    return {
+        "not JSON": b"\xff{not json",
+        "wrong schema_version": json.dumps(wrong_version).encode(),
+        "oversize": b'{"padding": "' + b"x" * (MAX_EVENT_BYTES + 100) + b'"}',
+    }
+
+
+@pytest.mark.timeout(180)
+async def test_poison_goes_to_the_dead_letter_topics_and_the_consumers_keep_going(
+    database: Database,
+):
+    run = uuid.uuid4().hex[:8]
+    story_id = uuid.uuid4().hex
+    valid = {
+        ARTICLES_RAW: make_article(f"https://poison.example/{run}", title="Valid after poison"),
+        STORIES_UPDATED: make_story(HARBOUR, NORDIC, COAST, story_id=story_id),
+        STORIES_SUMMARIZED: make_summary(uuid.uuid4().hex, headline=f"Valid summary {run}"),
+    }
+    broker = make_broker(ServiceSettings(kafka_bootstrap_servers=KAFKA), "test-writer")
+    settings = {"max_event_bytes": str(MAX_EVENT_BYTES), "coalesce_seconds": "0.2"}
+    async with AsyncExitStack() as running:
+        for name in ("deduplicator", "summarizer", "publisher"):
+            await running.enter_async_context(running_service(name, database.db.name, **settings))
+        await running.enter_async_context(broker)
+        await broker.start()
+        for topic, event in valid.items():
+            for kind, body in poison(event.model_dump_json().encode()).items():
+                await broker.publish(body, topic, key=f"{run}:{kind}".encode())
+            await broker.publish(event, topic, key=f"{run}:valid".encode())
+
+        async def everything_handled() -> bool:
+            stories = await database.collection("stories").count_documents({})
+            posts = await database.collection("posts").count_documents({})
+            return stories >= 1 and posts >= 2  # the valid article; the valid two summaries
+
+        await eventually_async(everything_handled, within=90, what="the valid events handled")
+
+        async def dead_letters() -> dict[tuple[str, str], DeadLetter]:
+            found = {}
+            for topic in valid:
+                async for item in letters(KAFKA, topic):
+                    key = item.letter.key or ""
+                    if key.startswith(f"{run}:"):
+                        found[(topic, key.split(":", 1)[1])] = item.letter
+            return found
+
+        async def all_dead_lettered() -> bool:
+            return len(await dead_letters()) == 9
+
+        await eventually_async(all_dead_lettered, within=60, what="nine dead letters")
+        found = await dead_letters()
+
+    for topic, event in valid.items():
+        bodies = poison(event.model_dump_json().encode())
+        for kind, body in bodies.items():
+            letter = found[(topic, kind)]
+            assert letter.original == body  # byte for byte
+            assert letter.error.startswith("oversize" if kind == "oversize" else "invalid event")
+    assert "schema_version" in found[(STORIES_SUMMARIZED, "wrong schema_version")].error

@@ -1,0 +1,88 @@
+"""The whole pipeline as separate processes on one database, fed by the local news server:
+what the end-to-end and fault tests (and the benchmark) drive."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from services.demo.feed_server import NewsServer
+from shared.db import Database
+from tests.infra import REPO
+from tests.processes import ServiceProcess, start_service
+
+PIPELINE = ("fetcher", "deduplicator", "summarizer", "publisher", "site")
+INFRA = REPO / "deploy" / "local" / "infra.sh"
+
+FAST = {
+    "fetcher": {
+        "host_delay_seconds": "0",
+        "per_host_concurrency": "8",
+        "schedule_tick_seconds": "0.2",
+        "max_new_entries_per_poll": "500",
+        "failure_backoff_seconds": "2",
+    },
+    "summarizer": {"coalesce_seconds": "0.5"},
+    "site": {"page_cache_seconds": "5"},
+}
+
+
+@dataclass
+class Pipeline:
+    database: str
+    sources_file: Path
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+    restarts: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    async def start(self, name: str) -> ServiceProcess:
+        settings = {"sources_file": str(self.sources_file), **FAST.get(name, {})}
+        self.services[name] = await start_service(name, self.database, **settings)
+        return self.services[name]
+
+    async def start_all(self) -> None:
+        await asyncio.gather(*(self.start(name) for name in PIPELINE))
+
+    async def kill_and_restart(self, name: str) -> None:
+        """kill -9, then the same service again."""
+        self.services[name].kill()
+        self.restarts[name] += 1
+        await self.start(name)
+
+    async def terminate_and_restart(self, name: str) -> bool:
+        """SIGTERM (graceful), then the same service again; whether it stopped gracefully."""
+        graceful = self.services[name].terminate()
+        self.restarts[name] += 1
+        await self.start(name)
+        return graceful
+
+    def stop_all(self) -> None:
+        for service in self.services.values():
+            if service.process.poll() is None:
+                service.terminate()
+
+
+async def restart_infrastructure(part: str) -> None:
+    """Stop the Kafka broker or the database and start it again (deploy/local/infra.sh)."""
+    process = await asyncio.create_subprocess_exec(
+        str(INFRA), "restart", part, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    assert await process.wait() == 0, f"infra.sh restart {part} failed"
+
+
+async def pipeline_state(database: Database) -> dict[str, Any]:
+    """What the pipeline holds: articles emitted, their stories, the posts."""
+    db = database
+    emitted = {
+        d["canonical_url"] async for d in db.collection("fetcher_seen").find({"outcome": "emitted"})
+    }
+    stories = {d["_id"]: d async for d in db.collection("stories").find()}
+    posts = {d["_id"]: d async for d in db.collection("posts").find()}
+    return {"emitted": emitted, "stories": stories, "posts": posts}
+
+
+def released_urls(news: NewsServer, base: str) -> set[str]:
+    return {f"{base}/articles/{a.slug}" for a in news.released()}
