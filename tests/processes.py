@@ -63,13 +63,19 @@ def consumed_topics(name: str) -> list[str]:
     return [t for s in broker.subscribers if s.group_id for t in s.topic_names]
 
 
+async def group_at_end(group: str, topic: str) -> str:
+    """`group`, starting at the end of `topic` (unless it has offsets already)."""
+    with contextlib.suppress(GroupExists):
+        await start_group_at(KAFKA, topic, group, offset=2**62)
+    return group
+
+
 async def own_consumer_group(name: str, database: str) -> str:
     """A consumer group for `name` in this test only (one per test database), starting at
     the end of its topics: what earlier tests left there is not this test's to read."""
     group = f"{name}-{database}"
     for topic in consumed_topics(name):
-        with contextlib.suppress(GroupExists):  # a restart in the same test: carry on
-            await start_group_at(KAFKA, topic, group, offset=2**62)
+        await group_at_end(group, topic)  # a restart in the same test carries on
     return group
 
 
