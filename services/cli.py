@@ -233,7 +233,6 @@ def _sync_sources(settings: FetcherSettings) -> None:
 @sources_app.command("check")
 def sources_check(source_id: Annotated[str, typer.Argument(help="Id of the source.")]) -> None:
     """Fetch one source once and print what it found (nothing is emitted or stored)."""
-    from services.fetcher.app import user_agent
     from services.fetcher.fetcher import Fetcher
     from services.fetcher.http import PoliteClient
     from services.fetcher.sources import load_sources
@@ -247,14 +246,7 @@ def sources_check(source_id: Annotated[str, typer.Argument(help="Id of the sourc
 
     async def check() -> int:
         database = Database.from_settings(settings)
-        client = PoliteClient(
-            user_agent=user_agent(settings),
-            timeout_seconds=settings.fetch_timeout_seconds,
-            max_body_bytes=settings.max_body_bytes,
-            max_redirects=settings.max_redirects,
-            per_host_concurrency=settings.per_host_concurrency,
-            host_delay_seconds=settings.host_delay_seconds,
-        )
+        client = PoliteClient.from_settings(settings)
 
         async def no_emit(article: Any) -> None:
             raise AssertionError("check emits nothing")

@@ -8,7 +8,7 @@ ASGI app run by uvicorn, which turns SIGTERM into a graceful stop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import uvicorn
@@ -53,10 +53,12 @@ def make_service_app(
     extra_routes: Sequence[tuple[str, Any]] = (),
     fallback: ASGIApp | None = None,
     consumes: Sequence[tuple[str, str]] = (),
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
 ) -> AsgiFastStream:
     """The service's ASGI app; `fallback` answers every path the service's own routes
     (`/metrics`, `/health`, `/ready`, `extra_routes`) do not: the site's pages.
-    `consumes` lists the (consumer group, topic) pairs whose lag the service exports."""
+    `consumes` lists the (consumer group, topic) pairs whose lag the service exports;
+    `background` loops run from after the broker started until shutdown begins."""
     checks: list[tuple[str, ReadinessCheck]] = [("kafka", lambda: broker.ping(2.0))]
     if database is not None:
         checks.append(("mongodb", database.ping))
@@ -77,17 +79,18 @@ def make_service_app(
             b'{"status":"ready"}', 200, headers={"content-type": "application/json"}
         )
 
-    lag_monitor = LagMonitor(settings.kafka_bootstrap_servers, consumes)
-    background: set[asyncio.Task[None]] = set()
+    loops = list(background)
+    if consumes:
+        loops.append(LagMonitor(settings.kafka_bootstrap_servers, consumes).run)
+    running: set[asyncio.Task[None]] = set()
 
-    async def start_lag_monitor() -> None:
-        if consumes:
-            background.add(asyncio.create_task(lag_monitor.run(), name="lag-monitor"))
+    async def start_background() -> None:
+        running.update(asyncio.create_task(loop(), name=loop.__qualname__) for loop in loops)
 
-    async def stop_lag_monitor() -> None:
-        for task in background:
+    async def stop_background() -> None:
+        for task in running:
             task.cancel()
-        await asyncio.gather(*background, return_exceptions=True)
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def close_database() -> None:
         if database is not None:
@@ -105,8 +108,8 @@ def make_service_app(
         ],
         on_startup=list(on_startup),
         # After the broker started, so background work can publish.
-        after_startup=[*after_startup, start_lag_monitor],
-        on_shutdown=[stop_lag_monitor, *on_shutdown],
+        after_startup=[*after_startup, start_background],
+        on_shutdown=[stop_background, *on_shutdown],
         # After the broker stopped, so in-flight handlers still have their database.
         after_shutdown=[*after_shutdown, close_database],
     )

@@ -6,16 +6,17 @@ arrival order by `published` (or shuffled), and the result is scored against the
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from services.deduplicator.clustering import ClusteringSettings, StoryClusterer, StoryMember
 from services.deduplicator.memory_index import MemoryStoryIndex
 from services.deduplicator.scoring import ClusteringScores, score_clustering
 from services.deduplicator.text import terms
+from shared.jsonl import read_jsonl
 
 
 @dataclass(frozen=True)
@@ -29,26 +30,17 @@ class LabelledArticle:
 
 
 def read_labelled(path: Path) -> list[LabelledArticle]:
-    articles = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                articles.append(
-                    LabelledArticle(
-                        id=str(row["id"]),
-                        cluster=str(row["cluster"]),
-                        title=row["title"],
-                        text=row.get("text") or "",
-                        source=row["source"],
-                        published=datetime.fromisoformat(row["published"]),
-                    )
-                )
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}:{number}: not a labelled article: {error}") from error
-    return articles
+    def build(row: dict[str, Any]) -> LabelledArticle:
+        return LabelledArticle(
+            id=str(row["id"]),
+            cluster=str(row["cluster"]),
+            title=row["title"],
+            text=row.get("text") or "",
+            source=row["source"],
+            published=datetime.fromisoformat(row["published"]),
+        )
+
+    return read_jsonl(path, build, "a labelled article")
 
 
 async def cluster_stream(

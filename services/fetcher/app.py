@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from faststream.asgi import AsgiFastStream
 
 from services.fetcher.fetcher import Fetcher
@@ -22,10 +20,6 @@ from shared.topics import ARTICLES_RAW, SOURCES_DUE
 SERVICE = "fetcher"
 
 
-def user_agent(settings: FetcherSettings) -> str:
-    return f"Pressroom/0.1 (news aggregator; +{settings.contact_url})"
-
-
 def create_app(settings: FetcherSettings) -> AsgiFastStream:
     try:
         configured = load_sources(settings.sources_file)
@@ -34,14 +28,7 @@ def create_app(settings: FetcherSettings) -> AsgiFastStream:
     broker = make_broker(settings, SERVICE)
     database = Database.from_settings(settings)
     sources, seen = SourceStore(database), SeenUrls(database)
-    client = PoliteClient(
-        user_agent=user_agent(settings),
-        timeout_seconds=settings.fetch_timeout_seconds,
-        max_body_bytes=settings.max_body_bytes,
-        max_redirects=settings.max_redirects,
-        per_host_concurrency=settings.per_host_concurrency,
-        host_delay_seconds=settings.host_delay_seconds,
-    )
+    client = PoliteClient.from_settings(settings)
 
     articles_raw = broker.publisher(
         ARTICLES_RAW,
@@ -75,19 +62,10 @@ def create_app(settings: FetcherSettings) -> AsgiFastStream:
         await sources_due.publish(due, key=due.source_id.encode())
 
     scheduler = Scheduler(sources, announce, settings.schedule_tick_seconds)
-    tasks: set[asyncio.Task[None]] = set()
 
     async def prepare() -> None:
         await sources.create_indexes()
         await sources.sync(configured)
-
-    async def start_scheduler() -> None:
-        tasks.add(asyncio.create_task(scheduler.run(), name="fetch-scheduler"))
-
-    async def stop_scheduler() -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
     return make_service_app(
         broker,
@@ -96,8 +74,7 @@ def create_app(settings: FetcherSettings) -> AsgiFastStream:
         database=database,
         consumes=[(settings.group(SERVICE), SOURCES_DUE)],
         on_startup=[prepare],
-        after_startup=[start_scheduler],
-        on_shutdown=[stop_scheduler],
+        background=[scheduler.run],
         after_shutdown=[client.close],  # after in-flight polls finished
     )
 

@@ -15,6 +15,7 @@ import httpx
 
 from services.fetcher.addresses import BlockedAddress, check_destination
 from services.fetcher.decoding import decode_body
+from services.fetcher.settings import FetcherSettings
 
 ROBOTS_TTL_SECONDS = 3600.0
 
@@ -96,6 +97,17 @@ class PoliteClient:
             timeout=httpx.Timeout(timeout_seconds),
             follow_redirects=False,
             transport=transport,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: FetcherSettings) -> PoliteClient:
+        return cls(
+            user_agent=f"Pressroom/0.1 (news aggregator; +{settings.contact_url})",
+            timeout_seconds=settings.fetch_timeout_seconds,
+            max_body_bytes=settings.max_body_bytes,
+            max_redirects=settings.max_redirects,
+            per_host_concurrency=settings.per_host_concurrency,
+            host_delay_seconds=settings.host_delay_seconds,
         )
 
     async def close(self) -> None:

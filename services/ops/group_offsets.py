@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import (
+    GroupCoordinatorNotAvailableError,
+    NodeNotReadyError,
+    NotCoordinatorForGroupError,
+)
 from aiokafka.structs import OffsetAndMetadata
 
 from shared.topic_admin import partitions_of
@@ -16,6 +22,10 @@ class GroupExists(ValueError):
     """The group has committed offsets already; starting it over would lose its place."""
 
 
+# Answers a broker gives while it is starting (the offsets topic is made on first use).
+TRANSIENT = (GroupCoordinatorNotAvailableError, NotCoordinatorForGroupError, NodeNotReadyError)
+
+
 async def start_group_at(
     bootstrap_servers: str,
     topic: str,
@@ -23,9 +33,32 @@ async def start_group_at(
     *,
     offset: int | None = None,
     since: datetime | None = None,
+    attempts: int = 60,
 ) -> dict[int, int]:
     """Commit, for `group`, the offset in each partition of `topic` to start from: `offset`
-    (capped at the partition's end), or the first message at or after `since`."""
+    (capped at the partition's end), or the first message at or after `since`. A broker
+    still starting up is waited for."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return await _start_group_at(
+                bootstrap_servers, topic, group, offset=offset, since=since
+            )
+        except TRANSIENT:
+            if attempt >= attempts:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def _start_group_at(
+    bootstrap_servers: str,
+    topic: str,
+    group: str,
+    *,
+    offset: int | None = None,
+    since: datetime | None = None,
+) -> dict[int, int]:
     if (offset is None) == (since is None):
         raise ValueError("give either an offset or a time")
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)

@@ -6,7 +6,6 @@ story once it has been quiet for `PRESSROOM_COALESCE_SECONDS`, so bursts cost on
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import cast
 
@@ -94,15 +93,8 @@ def create_app(settings: SummarizerSettings) -> AsgiFastStream:
     worker = SummaryWorker(
         queue, Summarizer(backend), publish, dead_letter, max_attempts=settings.handler_max_attempts
     )
-    tasks: set[asyncio.Task[None]] = set()
 
-    async def start_worker() -> None:
-        tasks.add(asyncio.create_task(worker.run(), name="summary-worker"))
-
-    async def stop_worker() -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    async def close_backend() -> None:
         if isinstance(backend, OpenAIBackend):
             await backend.close()
 
@@ -113,8 +105,8 @@ def create_app(settings: SummarizerSettings) -> AsgiFastStream:
         database=database,
         consumes=[(settings.group(SERVICE), STORIES_UPDATED)],
         on_startup=[queue.create_indexes],
-        after_startup=[start_worker],
-        on_shutdown=[stop_worker],
+        background=[worker.run],
+        after_shutdown=[close_backend],
     )
 
 

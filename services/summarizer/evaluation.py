@@ -7,10 +7,10 @@ documents skipped). Also the share of output sentences the grounding gate passes
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rouge_score import rouge_scorer
 
@@ -22,6 +22,7 @@ from services.summarizer.extractive import (
     story_sentences,
 )
 from services.summarizer.grounding import GroundingGate
+from shared.jsonl import read_jsonl
 
 
 @dataclass(frozen=True)
@@ -44,18 +45,11 @@ class SummaryScores:
 
 
 def read_examples(path: Path) -> list[SummaryExample]:
-    examples = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                documents = [str(d) for d in row["documents"]]
-                examples.append(SummaryExample(str(row["id"]), documents, str(row["summary"])))
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}:{number}: not a summary example: {error}") from error
-    return examples
+    def build(row: dict[str, Any]) -> SummaryExample:
+        documents = [str(d) for d in row["documents"]]
+        return SummaryExample(str(row["id"]), documents, str(row["summary"]))
+
+    return read_jsonl(path, build, "a summary example")
 
 
 def first_words(sentences: Sequence[Sentence], count: int) -> str:
