@@ -146,7 +146,9 @@ async def test_every_article_reaches_articles_raw_once_across_polls_and_a_restar
             "max_body_bytes": "1000000",
             "host_delay_seconds": "0.01",
             "per_host_concurrency": "4",
-            "failure_backoff_seconds": "600",
+            # A failed poll is tried again soon: a feed that times out once on a busy
+            # machine still delivers its articles within the test.
+            "failure_backoff_seconds": "3",
             "schedule_tick_seconds": "0.2",
         }
         async with broker:
@@ -190,7 +192,8 @@ async def test_every_article_reaches_articles_raw_once_across_polls_and_a_restar
     ]
     assert [r for r in reasons if r not in log] == []
     states = {s.config.id: s for s in await SourceStore(database).all()}
-    assert states["fault-malformed"].failures == 1
+    assert states["fault-malformed"].failures >= 1
+    assert (states["fault-malformed"].last_error or "").startswith("parse: malformed feed")
     assert states["fault-mixed"].failures == 0
     assert states[outlet_slug(OUTLETS[0])].emitted > 0
 
