@@ -52,19 +52,18 @@ class LagMonitor:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False
         )
-        await admin.start()
         try:
+            await admin.start()
             await consumer.start()
-            try:
-                while True:
-                    for group, topic in self.subscriptions:
-                        lag = await self.measure(admin, consumer, group, topic)
-                        consumer_lag.labels(group, topic).set(lag)
-                    await asyncio.sleep(self.interval)
-            finally:
-                await consumer.stop()
+            while True:
+                for group, topic in self.subscriptions:
+                    lag = await self.measure(admin, consumer, group, topic)
+                    consumer_lag.labels(group, topic).set(lag)
+                await asyncio.sleep(self.interval)
         finally:
-            await admin.close()
+            # Stopped here even when cancelled while starting, so nothing is left open.
+            await asyncio.shield(consumer.stop())
+            await asyncio.shield(admin.close())
 
     @staticmethod
     async def measure(

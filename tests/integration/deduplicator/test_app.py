@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import cast
 
-from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+from faststream.kafka import KafkaBroker, KafkaMessage
 
 from services.deduplicator.app import create_app
 from services.deduplicator.settings import DeduplicatorSettings
-from shared.db import Database
 from shared.events import StoryUpdated
 from shared.topics import ARTICLES_RAW, STORIES_UPDATED
+from tests.in_memory import in_memory
 from tests.infra import MONGO
 from tests.integration.deduplicator.test_deduplicator import ORIGINAL, SYNDICATED
 
@@ -26,18 +26,11 @@ async def test_an_article_becomes_a_story_update_keyed_by_story_id_and_a_duplica
     async def read(story: StoryUpdated, message: KafkaMessage) -> None:
         published.append((story, message.raw_message.key))  # type: ignore[union-attr]
 
-    try:
-        async with TestKafkaBroker(broker) as br:
-            for hook in app._on_startup_calling:
-                await hook()
-            await br.publish(ORIGINAL, ARTICLES_RAW, key=ORIGINAL.article_id.encode())
-            await br.publish(SYNDICATED, ARTICLES_RAW, key=SYNDICATED.article_id.encode())
-            duplicate = ORIGINAL.model_copy(update={"event_id": uuid.uuid4()})
-            await br.publish(duplicate, ARTICLES_RAW, key=ORIGINAL.article_id.encode())
-    finally:
-        database = Database(MONGO, name)
-        await database.client.drop_database(name)
-        await database.close()
+    async with in_memory(app, name) as br:
+        await br.publish(ORIGINAL, ARTICLES_RAW, key=ORIGINAL.article_id.encode())
+        await br.publish(SYNDICATED, ARTICLES_RAW, key=SYNDICATED.article_id.encode())
+        duplicate = ORIGINAL.model_copy(update={"event_id": uuid.uuid4()})
+        await br.publish(duplicate, ARTICLES_RAW, key=ORIGINAL.article_id.encode())
 
     assert [story.version for story, _ in published] == [1, 2]
     story, key = published[-1]

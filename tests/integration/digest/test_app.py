@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import cast
 
 import httpx
-from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.digest.app import create_app
 from services.digest.settings import DigestSettings
-from shared.db import Database
 from shared.events import PostPublished
 from shared.topics import POSTS_PUBLISHED
+from tests.in_memory import in_memory
 from tests.infra import MONGO
 
 DAY = datetime(2021, 8, 10, 9, tzinfo=UTC)
@@ -38,23 +36,18 @@ async def test_the_days_posts_make_one_digest_with_each_storys_newest_headline()
     app = create_app(
         DigestSettings(mongo_url=MONGO, mongo_database=name, site_url="https://news.example")
     )
-    try:
-        async with TestKafkaBroker(cast(KafkaBroker, app.broker)) as broker:
-            for event in (
-                post("a", 1, "Storm closes bridge"),
-                post("b", 1, "Senate passes bill", "Politics"),
-                post("a", 2, "Bridge reopens after storm"),
-                post("a", 1, "Storm closes bridge"),  # redelivered late: changes nothing
-            ):
-                await broker.publish(event, POSTS_PUBLISHED, key=event.story_id.encode())
+    async with in_memory(app, name) as broker:
+        for event in (
+            post("a", 1, "Storm closes bridge"),
+            post("b", 1, "Senate passes bill", "Politics"),
+            post("a", 2, "Bridge reopens after storm"),
+            post("a", 1, "Storm closes bridge"),  # redelivered late: changes nothing
+        ):
+            await broker.publish(event, POSTS_PUBLISHED, key=event.story_id.encode())
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://digest") as client:
             digest = await client.get("/digest", params={"date": "2021-08-10"})
             bad = await client.get("/digest", params={"date": "yesterday"})
-    finally:
-        database = Database(MONGO, name)
-        await database.client.drop_database(name)
-        await database.close()
 
     assert digest.status_code == 200
     assert digest.text == (

@@ -8,15 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
-from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka import KafkaBroker
 
 from services.demo.feed_server import DemoArticle, NewsServer
 from services.fetcher.app import create_app
 from services.fetcher.settings import FetcherSettings
-from shared.db import Database
 from shared.events import ArticleFetched, DeadLetter, SourceDue
 from shared.topics import ARTICLES_RAW, SOURCES_DUE, dead_letter_topic
 from tests.asgi_server import serving
+from tests.in_memory import in_memory
 from tests.infra import MONGO
 from tests.waiting import eventually
 
@@ -58,21 +58,12 @@ async def test_a_due_source_is_polled_into_articles_raw_and_a_bad_tick_is_dead_l
         async def read_dead(letter: DeadLetter) -> None:
             dead.append(letter)
 
-        try:
-            async with TestKafkaBroker(broker) as br:
-                for hook in app._on_startup_calling:
-                    await hook()
-                due = SourceDue(source_id="harbour-news", due_at=ARTICLES[0].published)
-                await br.publish(due, SOURCES_DUE, key=b"harbour-news")
-                await br.publish(due, SOURCES_DUE, key=b"harbour-news")  # polled again: no news
-                await br.publish(b"not json", SOURCES_DUE, key=b"x")
-                await eventually(lambda: len(dead) == 1, within=10, what="the dead letter")
-                for hook in app._after_shutdown_calling:
-                    await hook()
-        finally:
-            database = Database(MONGO, name)
-            await database.client.drop_database(name)
-            await database.close()
+        async with in_memory(app, name) as br:
+            due = SourceDue(source_id="harbour-news", due_at=ARTICLES[0].published)
+            await br.publish(due, SOURCES_DUE, key=b"harbour-news")
+            await br.publish(due, SOURCES_DUE, key=b"harbour-news")  # polled again: no news
+            await br.publish(b"not json", SOURCES_DUE, key=b"x")
+            await eventually(lambda: len(dead) == 1, within=10, what="the dead letter")
 
     assert sorted(a.title for a in emitted) == [a.title for a in ARTICLES]
     assert {a.source_name for a in emitted} == {"Harbour News"}

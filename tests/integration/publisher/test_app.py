@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import cast
 
-from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+from faststream.kafka import KafkaBroker, KafkaMessage
 
 from services.publisher.app import create_app
 from services.publisher.settings import PublisherSettings
-from shared.db import Database
 from shared.events import PostPublished
 from shared.topics import POSTS_PUBLISHED, STORIES_SUMMARIZED
 from tests.factories import make_summary
+from tests.in_memory import in_memory
 from tests.infra import MONGO
 
 
@@ -26,17 +26,10 @@ async def test_each_new_version_is_announced_a_stale_one_is_not():
     async def read(post: PostPublished, message: KafkaMessage) -> None:
         announced.append((post, message.raw_message.key))  # type: ignore[union-attr]
 
-    try:
-        async with TestKafkaBroker(broker) as br:
-            for hook in app._on_startup_calling:
-                await hook()
-            for version in (1, 3, 2, 3):
-                summary = make_summary(version=version)
-                await br.publish(summary, STORIES_SUMMARIZED, key=summary.story_id.encode())
-    finally:
-        database = Database(MONGO, name)
-        await database.client.drop_database(name)
-        await database.close()
+    async with in_memory(app, name) as br:
+        for version in (1, 3, 2, 3):
+            summary = make_summary(version=version)
+            await br.publish(summary, STORIES_SUMMARIZED, key=summary.story_id.encode())
 
     # v2 after v3 is stale; v3 again is a redelivery, announced again in case the first was lost.
     assert [(p.version, p.change) for p, _ in announced] == [

@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import cast
 
-from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+from faststream.kafka import KafkaBroker, KafkaMessage
 
 from services.summarizer.app import create_app
 from services.summarizer.settings import SummarizerSettings
-from shared.db import Database
 from shared.events import DeadLetter, StorySummarized, StoryUpdated
 from shared.topics import STORIES_SUMMARIZED, STORIES_UPDATED, dead_letter_topic
 from tests.factories import make_article, make_story
+from tests.in_memory import in_memory
 from tests.infra import MONGO
 from tests.unit.summarizer.stories import COAST, HARBOUR, NORDIC
 from tests.waiting import eventually
@@ -36,19 +36,8 @@ async def summarizer_app(
     async def read_dead(letter: DeadLetter) -> None:
         dead.append(letter)
 
-    try:
-        async with TestKafkaBroker(broker) as br:
-            for hook in app._on_startup_calling:
-                await hook()
-            for hook in app._after_startup_calling:
-                await hook()
-            yield br
-            for hook in app._on_shutdown_calling:
-                await hook()
-    finally:
-        database = Database(MONGO, name)
-        await database.client.drop_database(name)
-        await database.close()
+    async with in_memory(app, name, background=True) as br:
+        yield br
 
 
 async def test_a_burst_of_versions_is_summarised_once_at_the_newest_version():
