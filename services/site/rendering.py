@@ -21,12 +21,16 @@ def http_url(value: object) -> str:
     return text if text.lower().startswith(("http://", "https://")) else "#"
 
 
+def _aware(moment: datetime) -> datetime:
+    """A time from the database, which may come back without its (UTC) zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
     if moment is None:
         return ""
     now = now or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    moment = _aware(moment)
     seconds = max(0, int((now - moment).total_seconds()))
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
@@ -40,19 +44,11 @@ def long_date(moment: datetime | None) -> str:
 
 
 def iso(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.isoformat(timespec="seconds")
+    return _aware(moment).isoformat(timespec="seconds") if moment else ""
 
 
 def rfc822(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return format_datetime(moment.astimezone(UTC), usegmt=True)
+    return format_datetime(_aware(moment).astimezone(UTC), usegmt=True) if moment else ""
 
 
 def json_ld(data: dict[str, Any]) -> Markup:
