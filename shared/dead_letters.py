@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.errors import KafkaError
 from fast_depends.exceptions import ValidationError as DependsValidationError
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
@@ -32,7 +32,9 @@ from shared.topics import DLQ_SUFFIX, dead_letter_topic
 logger = logging.getLogger(__name__)
 
 MALFORMED = (ValidationError, DependsValidationError, json.JSONDecodeError, UnicodeDecodeError)
-OUTAGES = (ConnectionFailure, AutoReconnect, NetworkTimeout, KafkaConnectionError)
+# The broker or the database being away (restarting, electing a leader, timing out) is
+# never the message's fault: any Kafka error a handler meets is one of those.
+OUTAGES = (ConnectionFailure, AutoReconnect, NetworkTimeout, KafkaError)
 
 
 class MalformedEvent(ValueError):

@@ -26,7 +26,8 @@ FAST = {
         "max_new_entries_per_poll": "500",
         "failure_backoff_seconds": "2",
     },
-    "summarizer": {"coalesce_seconds": "0.5"},
+    # A killed summarizer's claim on a story lapses after this long.
+    "summarizer": {"coalesce_seconds": "0.5", "summary_lease_seconds": "10"},
     "site": {"page_cache_seconds": "5"},
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -98,12 +99,15 @@ class SummaryQueue:
         )
         await self.release(story)
 
-    async def retry_later(self, story: StoryUpdated, delay: timedelta) -> None:
-        """Summarising failed: try this story again after `delay`."""
-        await self.stories.update_one(
-            {"_id": story.story_id, "version": story.version},
-            {"$set": {"due_at": datetime.now(UTC) + delay}},
-        )
+    async def retry_later(
+        self, story: StoryUpdated, delay: timedelta, *, count_attempt: bool = True
+    ) -> None:
+        """Summarising failed: try this story again after `delay`. An outage of Kafka or
+        MongoDB is not the story's fault: `count_attempt=False` gives the attempt back."""
+        update: dict[str, Any] = {"$set": {"due_at": datetime.now(UTC) + delay}}
+        if not count_attempt:
+            update["$inc"] = {"attempts": -1}
+        await self.stories.update_one({"_id": story.story_id, "version": story.version}, update)
         await self.release(story)
 
     async def give_up(self, story: StoryUpdated) -> None:

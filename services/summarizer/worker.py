@@ -17,6 +17,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from services.summarizer.composer import EmptySummary, GateReport
 from services.summarizer.store import ClaimedStory, SummaryQueue
 from services.summarizer.summarizer import Summarizer
+from shared.dead_letters import OUTAGES
 from shared.events import StorySummarized
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,17 @@ class SummaryWorker:
             await self.publish(summary)
         except EmptySummary as error:
             await self._give_up(claimed, str(error))
+            return
+        except OUTAGES as error:
+            # The broker or the database is away (restarting, say): wait, do not count it.
+            summaries_total.labels("outage").inc()
+            logger.warning(
+                "dependency unavailable, will retry",
+                extra={"story_id": story.story_id, "error": f"{type(error).__name__}: {error}"},
+            )
+            await self.queue.retry_later(
+                story, timedelta(seconds=self.retry_seconds), count_attempt=False
+            )
             return
         except Exception as error:
             reason = f"{type(error).__name__}: {error}"
