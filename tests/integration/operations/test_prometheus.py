@@ -64,6 +64,8 @@ async def test_prometheus_scrapes_every_service(database: Database, tmp_path: Pa
                         response = await client.get("/api/v1/query", params={"query": "up"})
                     except httpx.TransportError:
                         return False
+                    if response.status_code != 200:  # still starting: "Service Unavailable"
+                        return False
                     results = response.json()["data"]["result"]
                     up = {r["metric"]["service"] for r in results if r["value"][1] == "1"}
                     return up == set(SERVICES)
