@@ -96,16 +96,17 @@ class Site:
         )
         return body.encode(), "text/html; charset=utf-8", status, context.get("modified")
 
-    def _xml(self, template: str, modified: datetime | None, **context: Any) -> Rendered:
+    def _xml(
+        self,
+        template: str,
+        modified: datetime | None,
+        media_type: str = "application/xml; charset=utf-8",
+        **context: Any,
+    ) -> Rendered:
         body = self.templates.get_template(template).render(
             site_url=self.settings.site_url, now=datetime.now(UTC), **context
         )
-        return (
-            body.encode(),
-            context.pop("media_type", "application/xml; charset=utf-8"),
-            200,
-            modified,
-        )
+        return body.encode(), media_type, 200, modified
 
     # -- pages --------------------------------------------------------------------------
 
@@ -253,15 +254,15 @@ class Site:
             title = (
                 f"{self.settings.site_name}: {category}" if category else self.settings.site_name
             )
-            body, _, status, modified = self._xml(
+            return self._xml(
                 template,
                 newest(posts),
+                media_type,
                 posts=posts,
                 title=title,
                 path=f"/category/{category.lower()}" if category else "/",
                 feed_path=request.url.path,
             )
-            return body, media_type, status, modified
 
         return await self.respond(request, f"{template}:{category}", render)
 

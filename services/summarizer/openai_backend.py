@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -133,12 +134,8 @@ class OpenAIBackend:
             "chat endpoint failed, summarised extractively",
             extra={"story_id": material.story.story_id, "problems": problems},
         )
-        fallback = self.fallback.write(material)
-        return Draft(
-            headline=fallback.headline,
-            key_points=fallback.key_points,
-            summary=fallback.summary,
-            tags=fallback.tags,
+        return replace(
+            self.fallback.write(material),
             writer=f"extractive (fallback from {self.name})",
             notes=tuple(problems),
         )
