@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
 
 from services.ops.group_offsets import GroupExists, start_group_at
 from tests.infra import KAFKA, MONGO, REPO
@@ -125,3 +126,16 @@ async def running_service(name: str, database: str, **env: str) -> AsyncIterator
     finally:
         if service.process.poll() is None:
             service.terminate()
+
+
+async def group_is_stable_with(group: str, members: int) -> bool:
+    """Whether `group` has `members` consumers and has finished assigning them partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        [response] = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    [described] = response.groups
+    state, found = described[2], described[5]
+    return bool(state == "Stable" and len(found) == members)

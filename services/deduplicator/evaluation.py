@@ -7,6 +7,7 @@ arrival order by `published` (or shuffled), and the result is scored against the
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,9 +31,15 @@ class LabelledArticle:
 
 
 def read_labelled(path: Path) -> list[LabelledArticle]:
+    """The articles of `path`. An id given to more than one line (the dev file has three
+    "basil-empty" rows in three clusters) gets a "#n" suffix: each line is one article."""
+    times_seen: Counter[str] = Counter()
+
     def build(row: dict[str, Any]) -> LabelledArticle:
+        given = str(row["id"])
+        times_seen[given] += 1
         return LabelledArticle(
-            id=str(row["id"]),
+            id=given if times_seen[given] == 1 else f"{given}#{times_seen[given]}",
             cluster=str(row["cluster"]),
             title=row["title"],
             text=row.get("text") or "",

@@ -105,12 +105,16 @@ class DedupStore:
         seen_at: datetime,
     ) -> Document:
         """Add the article to the story (creating it) and bump its version, once: adding
-        an article the story holds already changes nothing. Returns the story."""
+        an article the story holds already changes nothing. Returns the story.
+
+        The guard is a flat `article_ids` array: FerretDB matches `{"members.article_id":
+        {"$ne": id}}` when any member differs, where MongoDB requires that none equals."""
         try:
             story = await self.stories.find_one_and_update(
-                {"_id": story_id, "members.article_id": {"$ne": member.article_id}},
+                {"_id": story_id, "article_ids": {"$ne": member.article_id}},
                 {
                     "$push": {
+                        "article_ids": member.article_id,
                         "members": {
                             "article_id": member.article_id,
                             "source_id": member.source_id,

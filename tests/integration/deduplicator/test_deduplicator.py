@@ -101,13 +101,15 @@ async def test_a_redelivered_article_is_announced_again_without_changing_its_sto
     database: Database,
 ):
     dedup = await deduplicator(database)
-    first = await dedup.process(ORIGINAL)
+    await dedup.process(ORIGINAL)
+    first = await dedup.process(SYNDICATED)  # the story holds two articles now
     redelivered = await dedup.process(ORIGINAL)
     assert redelivered.decision == "redelivered"
     assert first.story is not None
     assert redelivered.story is not None
     assert redelivered.story.version == first.story.version
     assert redelivered.story.articles == first.story.articles
+    assert len(first.story.articles) == 2
 
 
 async def test_two_replicas_given_one_event_at_once_make_one_story(database: Database):

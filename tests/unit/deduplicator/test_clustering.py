@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
-from services.deduplicator.evaluation import LabelledArticle, cluster_stream
+from services.deduplicator.evaluation import LabelledArticle, cluster_stream, read_labelled
 
 T0 = datetime(2021, 6, 23, 12, tzinfo=UTC)
 
@@ -70,3 +71,20 @@ async def test_one_outlet_does_not_get_two_articles_into_one_story():
     rows = [*STREAM[:3], ("inf-4", "inf", STREAM[2][2], STREAM[2][3], "Reuters")]
     story_of = await cluster_stream(stream(rows))
     assert story_of["inf-4"] != story_of["inf-2"]
+
+
+def test_lines_sharing_an_id_are_each_scored_as_their_own_article(tmp_path):
+    rows = [
+        {"id": "empty", "cluster": c, "title": t, "text": "", "source": "S", "published": p}
+        for c, t, p in (
+            ("a", "Senators strike a deal", "2021-06-23T12:00:00+00:00"),
+            ("b", "Floods in Europe", "2021-06-23T13:00:00+00:00"),
+        )
+    ]
+    path = tmp_path / "labelled.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows))
+
+    articles = read_labelled(path)
+
+    assert [a.id for a in articles] == ["empty", "empty#2"]
+    assert [a.cluster for a in articles] == ["a", "b"]
