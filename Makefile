@@ -44,7 +44,7 @@ demo: infra ## the same, fed by the local news server (real articles from ../sha
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared services tests
+	$(BIN)/mypy shared services tests bench
 
 format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
@@ -61,6 +61,11 @@ check-deploy: $(STAMP) ## validate compose, the k8s overlays and the Prometheus 
 
 test: lint check-deploy infra ## lint, deployment checks, then every test (unit and integration)
 	$(BIN)/pytest tests -q
+
+bench: infra ## measure the pipeline, the stages, the site against nginx and the broker (~5 min)
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq wrk nginx-light)
+	$(PY) -m bench
 
 up: ## docker compose: build the images and start everything (needs a Docker engine)
 	test -f .env || cp .env.example .env

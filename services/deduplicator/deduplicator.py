@@ -52,17 +52,19 @@ class Deduplicator:
         if known is not None:
             if known["event_id"] != str(article.event_id):
                 return Outcome("duplicate")
-            story = await self.store.add_article(
-                known["story_id"],
-                self._member(article, terms_from_document(known["terms"])),
-                known["story_article"],
-                [],
-                known["seen_at"],
-            )
+            async with self.store.assignment_claim():
+                story = await self.store.add_article(
+                    known["story_id"],
+                    self._member(article, terms_from_document(known["terms"])),
+                    known["story_article"],
+                    [],
+                    known["seen_at"],
+                )
             return Outcome("redelivered", self.story_event(story))
 
         fingerprint = content_fingerprint(article.title, article.text)
-        if await self.store.article_with_fingerprint(fingerprint) is not None:
+        holder = await self.store.holder_of_fingerprint(fingerprint)
+        if holder not in (None, article.article_id):  # its own: a crash before remembering it
             return Outcome("duplicate")
 
         signature = self.hasher.signature(shingles(article.text or article.title))

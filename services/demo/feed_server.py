@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -23,6 +23,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from shared.times import as_utc
 
 DEFAULT_DATA = (
     Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "clustering-dev.jsonl"
@@ -62,7 +64,7 @@ def read_articles(path: Path, limit: int | None = None) -> list[DemoArticle]:
                     outlet=str(row["source"]),
                     title=str(row["title"]),
                     text=str(row.get("text") or ""),
-                    published=published if published.tzinfo else published.replace(tzinfo=UTC),
+                    published=as_utc(published),
                 )
             )
     articles.sort(key=lambda a: (a.published, a.id))

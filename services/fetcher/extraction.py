@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import trafilatura
 from trafilatura.settings import Document
+
+from shared.times import as_utc
 
 MAX_TEXT_CHARS = 100_000
 MIN_WORDS = 15  # less is a menu or a teaser, not an article
@@ -32,7 +34,7 @@ def _date(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(moment)
 
 
 def _http(value: str | None) -> str | None:

@@ -14,6 +14,8 @@ import feedparser
 import lxml.html
 from lxml.etree import ParserError
 
+from shared.times import as_utc
+
 MAX_ENTRIES = 500
 
 
@@ -55,7 +57,7 @@ def _time(value: Any) -> datetime | None:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return None
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return as_utc(moment)
     return datetime.fromtimestamp(calendar.timegm(value), UTC)  # feedparser's UTC struct_time
 
 

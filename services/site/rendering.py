@@ -12,6 +12,8 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from shared.times import as_utc
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -21,16 +23,11 @@ def http_url(value: object) -> str:
     return text if text.lower().startswith(("http://", "https://")) else "#"
 
 
-def _aware(moment: datetime) -> datetime:
-    """A time from the database, which may come back without its (UTC) zone."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
     if moment is None:
         return ""
     now = now or datetime.now(UTC)
-    moment = _aware(moment)
+    moment = as_utc(moment)
     seconds = max(0, int((now - moment).total_seconds()))
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
@@ -44,11 +41,11 @@ def long_date(moment: datetime | None) -> str:
 
 
 def iso(moment: datetime | None) -> str:
-    return _aware(moment).isoformat(timespec="seconds") if moment else ""
+    return as_utc(moment).isoformat(timespec="seconds") if moment else ""
 
 
 def rfc822(moment: datetime | None) -> str:
-    return format_datetime(_aware(moment).astimezone(UTC), usegmt=True) if moment else ""
+    return format_datetime(as_utc(moment).astimezone(UTC), usegmt=True) if moment else ""
 
 
 def json_ld(data: dict[str, Any]) -> Markup:

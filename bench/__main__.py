@@ -1,0 +1,167 @@
+"""`python -m bench` (`make bench`): every figure, as a table and as JSON in var/bench/."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.broker import measure_ceiling
+from bench.corpus import demo_articles, fetched, stories
+from bench.pipeline import run_pipeline
+from bench.site import WrkResult, site_against_nginx
+from bench.stages import dedup_rate, publisher_rate, summarizer_rate
+from shared.settings import TopicSettings
+from tests.infra import KAFKA, MONGO, REPO
+
+STEADY_RATE = 50.0  # articles a second the news server releases
+BROKER_MESSAGES = 20_000
+DEDUP_ARTICLES = 200
+# Articles the pipeline run releases: the deduplicator's rate on FerretDB (SQLite), about
+# two a second, is what bounds the run; more would not fit the benchmark's 10 minutes.
+PIPELINE_ARTICLES = 300
+
+
+def machine() -> str:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+async def main() -> dict[str, Any]:
+    began = time.monotonic()
+    articles = demo_articles()
+    print(f"bench: {len(articles)} real articles from ../shared/eval", file=sys.stderr)
+
+    print("bench: broker ceiling (raw aiokafka)", file=sys.stderr)
+    payloads = [
+        (event.article_id.encode(), event.model_dump_json().encode())
+        for event in map(fetched, articles)
+    ]
+    partitions = TopicSettings().topic_partitions
+    ceiling = await measure_ceiling(KAFKA, payloads, BROKER_MESSAGES, partitions)
+
+    print("bench: stages in process", file=sys.stderr)
+    dedup = await dedup_rate(MONGO, [fetched(a) for a in articles[:DEDUP_ARTICLES]])
+    summarizer, summaries = await summarizer_rate(stories())
+    publisher = await publisher_rate(MONGO, summaries)
+
+    print(f"bench: pipeline at {STEADY_RATE:.0f} articles/s, then wrk", file=sys.stderr)
+    site_results: list[WrkResult] = []
+
+    async def load_the_site(story_page: str) -> None:
+        site_results.extend(await asyncio.to_thread(site_against_nginx, story_page))
+
+    with tempfile.TemporaryDirectory() as workdir:
+        run = await run_pipeline(
+            MONGO, articles[:PIPELINE_ARTICLES], STEADY_RATE, Path(workdir), load_the_site
+        )
+    site, static = site_results
+
+    return {
+        "date": datetime.now(UTC).date().isoformat(),
+        "machine": machine(),
+        "pipeline": {
+            "articles_released": run.released,
+            "articles_visible": run.visible,
+            "offered_per_second": run.offered_per_second,
+            "visible_per_second": round(run.per_second, 2),
+            "seconds": round(run.seconds, 1),
+            "release_to_visible_seconds": {
+                f"p{p}": round(run.percentile(p), 2) for p in (50, 95, 99)
+            },
+            "peak_memory_mib": {k: round(v, 1) for k, v in run.peak_memory_mib.items()},
+        },
+        "stages_per_second": {
+            s.stage: {"items": s.items, "per_second": round(s.per_second, 2)}
+            for s in (dedup, summarizer, publisher)
+        },
+        "site": {
+            r.server: {
+                "requests_per_second": round(r.requests_per_second),
+                "p99_ms": round(r.p99_ms, 2),
+                "page_bytes": r.page_bytes,
+            }
+            for r in (site, static)
+        },
+        "site_to_nginx_ratio": round(site.requests_per_second / static.requests_per_second, 4),
+        "broker": {
+            **{k: round(v, 1) for k, v in asdict(ceiling).items()},
+            "round_trip_per_second": round(ceiling.round_trip_per_second, 1),
+        },
+        "pipeline_fraction_of_broker": round(run.per_second / ceiling.round_trip_per_second, 5),
+        "backfill_10000": "not run: the deduplicator's rate on FerretDB (SQLite) puts it far "
+        "beyond this benchmark's 10 minutes",
+        "bench_seconds": round(time.monotonic() - began),
+    }
+
+
+def table(figures: dict[str, Any]) -> str:
+    p = figures["pipeline"]
+    latency = p["release_to_visible_seconds"]
+    rows = [
+        ("date / machine", f"{figures['date']} / {figures['machine']}"),
+        (
+            f"pipeline at {p['offered_per_second']:.0f} articles/s offered",
+            f"{p['visible_per_second']} articles/s visible "
+            f"({p['articles_visible']}/{p['articles_released']} in {p['seconds']} s)",
+        ),
+        (
+            "release to visible p50 / p95 / p99",
+            f"{latency['p50']} / {latency['p95']} / {latency['p99']} s",
+        ),
+        *(
+            (f"stage: {stage}", f"{v['per_second']} /s ({v['items']} items)")
+            for stage, v in figures["stages_per_second"].items()
+        ),
+        *(
+            (f"peak memory: {service}", f"{mib} MiB")
+            for service, mib in p["peak_memory_mib"].items()
+        ),
+        *(
+            (
+                f"story page, 32 conns: {server}",
+                f"{v['requests_per_second']} req/s, p99 {v['p99_ms']} ms",
+            )
+            for server, v in figures["site"].items()
+        ),
+        ("site / nginx", f"{figures['site_to_nginx_ratio']:.3f}"),
+        (
+            "broker ceiling (raw aiokafka)",
+            f"produce {figures['broker']['produce_per_second']:.0f}/s, consume "
+            f"{figures['broker']['consume_per_second']:.0f}/s, both "
+            f"{figures['broker']['round_trip_per_second']:.0f}/s",
+        ),
+        ("pipeline / broker", f"{figures['pipeline_fraction_of_broker']:.5f}"),
+        ("backfill of 10,000", figures["backfill_10000"]),
+        ("bench took", f"{figures['bench_seconds']} s"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+if __name__ == "__main__":
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    figures = asyncio.run(main())
+    out = REPO / "var" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(figures, indent=2) + "\n")
+    print(table(figures))
+    print(f"\nJSON: {path.relative_to(REPO)}")

@@ -1,0 +1,52 @@
+"""Real articles for the benchmark, read from ../shared/eval (never copied here)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from services.demo.feed_server import DEFAULT_DATA, DemoArticle, outlet_slug, read_articles
+from shared.events import ArticleFetched, StoryUpdated, article_id_for
+from tests.factories import make_story
+
+
+def demo_articles() -> list[DemoArticle]:
+    if not DEFAULT_DATA.is_file():
+        raise SystemExit(f"bench: the eval data is not beside the checkout ({DEFAULT_DATA})")
+    return read_articles(DEFAULT_DATA)
+
+
+def fetched(article: DemoArticle, copy: int = 0) -> ArticleFetched:
+    """The article as the fetcher would emit it; `copy` > 0 makes another URL of it."""
+    url = f"https://{outlet_slug(article.outlet)}.example/{article.slug}" + (
+        f"-{copy}" if copy else ""
+    )
+    now = datetime.now(UTC)
+    return ArticleFetched(
+        article_id=article_id_for(url),
+        canonical_url=url,
+        url=url,
+        source_id=outlet_slug(article.outlet),
+        source_name=article.outlet,
+        title=article.title,
+        text=article.text or article.title,
+        published_at=article.published,
+        fetched_at=now,
+    )
+
+
+def stories() -> list[StoryUpdated]:
+    """One story per labelled cluster of the eval file, as the deduplicator emits them."""
+    import json
+
+    clusters: defaultdict[str, list[ArticleFetched]] = defaultdict(list)
+    lines = DEFAULT_DATA.read_text(encoding="utf-8").splitlines()
+    by_key = {(a.title, a.outlet): a for a in demo_articles()}
+    for line in lines:
+        if line.strip():
+            row = json.loads(line)
+            clusters[row["cluster"]].append(fetched(by_key[(row["title"], row["source"])]))
+    return [
+        make_story(*articles, story_id=article_id_for(cluster))
+        for cluster, articles in sorted(clusters.items())
+    ]

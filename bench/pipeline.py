@@ -1,0 +1,110 @@
+"""The whole pipeline as processes (fetcher, deduplicator, summarizer, publisher, site) fed
+by the local news server at a steady rate: how many articles a second reach the site, how
+long each takes from its release to its post, and each process's peak memory."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from services.demo.feed_server import DemoArticle, NewsServer
+from shared.db import Database
+from tests.asgi_server import serving
+from tests.pipeline import Pipeline
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    offered_per_second: float
+    released: int
+    visible: int
+    seconds: float
+    latencies: list[float]
+    peak_memory_mib: dict[str, float]
+    story_page: str
+
+    @property
+    def per_second(self) -> float:
+        return self.visible / self.seconds
+
+    def percentile(self, p: float) -> float:
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(p) - 1]
+
+
+def peak_memory_mib(pid: int) -> float:
+    """The process's high-water resident set (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def run_pipeline(
+    mongo_url: str,
+    articles: list[DemoArticle],
+    per_second: float,
+    workdir: Path,
+    while_running: Callable[[str], Awaitable[None]],
+    quiet_seconds: float = 30.0,
+) -> PipelineRun:
+    """Release `articles` at `per_second`; wait until every one is on the site or nothing
+    new has appeared for `quiet_seconds` after the last release; then, the pipeline still
+    up, await `while_running` with the address of a story page."""
+    news = NewsServer(articles, per_second=per_second, initial=0)
+    run = uuid.uuid4().hex[:8]
+    name = f"pressroom_bench_{run}"
+    database = Database(mongo_url, name)
+    app = Starlette(routes=[Mount(f"/{run}", app=news.app())])
+    async with serving(app) as root:
+        base = f"{root}/{run}"
+        released_at = {f"{base}/articles/{a.slug}": n / per_second for n, a in enumerate(articles)}
+        sources = workdir / f"sources-{run}.yaml"
+        sources.write_text(news.sources_yaml(base, poll_seconds=5))
+        pipeline = Pipeline(name, sources)
+        try:
+            await pipeline.start_all()
+            news.started = time.monotonic()
+            started = news.started
+            visible_at: dict[str, float] = {}
+            last_news = started
+            last_release = started + len(articles) / per_second
+            while len(visible_at) < len(articles):
+                now = time.monotonic()
+                async for post in database.collection("posts").find({}, {"sources.url": 1}):
+                    for source in post["sources"]:
+                        url = source["url"]
+                        if url in released_at and url not in visible_at:
+                            visible_at[url] = now - started
+                            last_news = now
+                if now > last_release and now - max(last_news, last_release) > quiet_seconds:
+                    break
+                await asyncio.sleep(1.0)
+            finished = max(visible_at.values(), default=0.0)
+            memory = {
+                service: peak_memory_mib(process.process.pid)
+                for service, process in pipeline.services.items()
+            }
+            shown = await database.collection("posts").find_one({}, {"slug": 1})
+            story_page = f"{pipeline.services['site'].url}/story/{shown['slug']}" if shown else ""
+            await while_running(story_page)
+            return PipelineRun(
+                per_second,
+                len(articles),
+                len(visible_at),
+                finished,
+                [visible_at[u] - released_at[u] for u in visible_at],
+                memory,
+                story_page,
+            )
+        finally:
+            pipeline.stop_all()
+            await database.client.drop_database(name)
+            await database.close()
