@@ -21,7 +21,7 @@ from bench.pipeline import run_pipeline
 from bench.site import WrkResult, site_against_nginx
 from bench.stages import dedup_rate, publisher_rate, summarizer_rate
 from shared.settings import TopicSettings
-from tests.infra import KAFKA, MONGO, REPO
+from tests.infra import KAFKA, REPO
 
 STEADY_RATE = 50.0  # articles a second the news server releases
 BROKER_MESSAGES = 20_000
@@ -58,9 +58,9 @@ async def main() -> dict[str, Any]:
     ceiling = await measure_ceiling(KAFKA, payloads, BROKER_MESSAGES, partitions)
 
     print("bench: stages in process", file=sys.stderr)
-    dedup = await dedup_rate(MONGO, [fetched(a) for a in articles[:DEDUP_ARTICLES]])
+    dedup = await dedup_rate([fetched(a) for a in articles[:DEDUP_ARTICLES]])
     summarizer, summaries = await summarizer_rate(stories())
-    publisher = await publisher_rate(MONGO, summaries)
+    publisher = await publisher_rate(summaries)
 
     print(f"bench: pipeline at {STEADY_RATE:.0f} articles/s, then wrk", file=sys.stderr)
     site_results: list[WrkResult] = []
@@ -70,7 +70,7 @@ async def main() -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as workdir:
         run = await run_pipeline(
-            MONGO, articles[:PIPELINE_ARTICLES], STEADY_RATE, Path(workdir), load_the_site
+            articles[:PIPELINE_ARTICLES], STEADY_RATE, Path(workdir), load_the_site
         )
     site, static = site_results
 

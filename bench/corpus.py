@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 
+from services.deduplicator.evaluation import read_labelled
 from services.demo.feed_server import DEFAULT_DATA, DemoArticle, outlet_slug, read_articles
 from shared.events import ArticleFetched, StoryUpdated, article_id_for
 from tests.factories import make_story
@@ -16,12 +17,9 @@ def demo_articles() -> list[DemoArticle]:
     return read_articles(DEFAULT_DATA)
 
 
-def fetched(article: DemoArticle, copy: int = 0) -> ArticleFetched:
-    """The article as the fetcher would emit it; `copy` > 0 makes another URL of it."""
-    url = f"https://{outlet_slug(article.outlet)}.example/{article.slug}" + (
-        f"-{copy}" if copy else ""
-    )
-    now = datetime.now(UTC)
+def fetched(article: DemoArticle) -> ArticleFetched:
+    """The article as the fetcher would emit it."""
+    url = f"https://{outlet_slug(article.outlet)}.example/{article.slug}"
     return ArticleFetched(
         article_id=article_id_for(url),
         canonical_url=url,
@@ -31,21 +29,16 @@ def fetched(article: DemoArticle, copy: int = 0) -> ArticleFetched:
         title=article.title,
         text=article.text or article.title,
         published_at=article.published,
-        fetched_at=now,
+        fetched_at=datetime.now(UTC),
     )
 
 
 def stories() -> list[StoryUpdated]:
     """One story per labelled cluster of the eval file, as the deduplicator emits them."""
-    import json
-
     clusters: defaultdict[str, list[ArticleFetched]] = defaultdict(list)
-    lines = DEFAULT_DATA.read_text(encoding="utf-8").splitlines()
     by_key = {(a.title, a.outlet): a for a in demo_articles()}
-    for line in lines:
-        if line.strip():
-            row = json.loads(line)
-            clusters[row["cluster"]].append(fetched(by_key[(row["title"], row["source"])]))
+    for labelled in read_labelled(DEFAULT_DATA):
+        clusters[labelled.cluster].append(fetched(by_key[(labelled.title, labelled.source)]))
     return [
         make_story(*articles, story_id=article_id_for(cluster))
         for cluster, articles in sorted(clusters.items())

@@ -16,8 +16,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from services.demo.feed_server import DemoArticle, NewsServer
-from shared.db import Database
 from tests.asgi_server import serving
+from tests.infra import scratch_database
 from tests.pipeline import Pipeline
 
 
@@ -29,7 +29,6 @@ class PipelineRun:
     seconds: float
     latencies: list[float]
     peak_memory_mib: dict[str, float]
-    story_page: str
 
     @property
     def per_second(self) -> float:
@@ -48,7 +47,6 @@ def peak_memory_mib(pid: int) -> float:
 
 
 async def run_pipeline(
-    mongo_url: str,
     articles: list[DemoArticle],
     per_second: float,
     workdir: Path,
@@ -60,15 +58,13 @@ async def run_pipeline(
     up, await `while_running` with the address of a story page."""
     news = NewsServer(articles, per_second=per_second, initial=0)
     run = uuid.uuid4().hex[:8]
-    name = f"pressroom_bench_{run}"
-    database = Database(mongo_url, name)
     app = Starlette(routes=[Mount(f"/{run}", app=news.app())])
-    async with serving(app) as root:
+    async with serving(app) as root, scratch_database("pressroom_bench") as database:
         base = f"{root}/{run}"
         released_at = {f"{base}/articles/{a.slug}": n / per_second for n, a in enumerate(articles)}
         sources = workdir / f"sources-{run}.yaml"
         sources.write_text(news.sources_yaml(base, poll_seconds=5))
-        pipeline = Pipeline(name, sources)
+        pipeline = Pipeline(database.db.name, sources)
         try:
             await pipeline.start_all()
             news.started = time.monotonic()
@@ -102,9 +98,6 @@ async def run_pipeline(
                 finished,
                 [visible_at[u] - released_at[u] for u in visible_at],
                 memory,
-                story_page,
             )
         finally:
             pipeline.stop_all()
-            await database.client.drop_database(name)
-            await database.close()

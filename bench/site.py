@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def site_against_nginx(
                     httpx.get(static_url, timeout=1).raise_for_status()
                     break
                 except httpx.HTTPError:
-                    subprocess.run(["sleep", "0.05"], check=True)
+                    time.sleep(0.05)
             site = wrk("site", page_url, len(body), seconds, connections)
             static = wrk("nginx (same bytes)", static_url, len(body), seconds, connections)
         finally:

@@ -4,9 +4,6 @@ the deduplicator's decisions, the extractive summarizer, the publisher's writes.
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from services.deduplicator.deduplicator import Deduplicator
@@ -16,8 +13,8 @@ from services.publisher.store import PostStore
 from services.summarizer.draft import ExtractiveBackend
 from services.summarizer.settings import SummarizerSettings
 from services.summarizer.summarizer import Summarizer
-from shared.db import Database
 from shared.events import ArticleFetched, StorySummarized, StoryUpdated
+from tests.infra import scratch_database
 
 
 @dataclass(frozen=True)
@@ -31,22 +28,9 @@ def _rate(stage: str, items: int, started: float) -> StageRate:
     return StageRate(stage, items, items / (time.perf_counter() - started))
 
 
-@asynccontextmanager
-async def scratch_database(mongo_url: str) -> AsyncIterator[Database]:
-    """A database of its own for one measurement, dropped afterwards."""
-    database = Database(mongo_url, f"pressroom_bench_{uuid.uuid4().hex[:8]}")
-    try:
-        yield database
-    finally:
-        await database.client.drop_database(database.db.name)
-        await database.close()
-
-
-async def dedup_rate(mongo_url: str, articles: list[ArticleFetched]) -> StageRate:
-    async with scratch_database(mongo_url) as database:
-        store = DedupStore(database)
-        await store.create_indexes()
-        deduplicator = Deduplicator(store, DeduplicatorSettings())
+async def dedup_rate(articles: list[ArticleFetched]) -> StageRate:
+    async with scratch_database("pressroom_bench") as database:
+        deduplicator = Deduplicator(DedupStore(database), DeduplicatorSettings())
         started = time.perf_counter()
         for article in articles:
             await deduplicator.process(article)
@@ -63,8 +47,8 @@ async def summarizer_rate(stories: list[StoryUpdated]) -> tuple[StageRate, list[
     return _rate("summarizer (extractive)", len(stories), started), summaries
 
 
-async def publisher_rate(mongo_url: str, summaries: list[StorySummarized]) -> StageRate:
-    async with scratch_database(mongo_url) as database:
+async def publisher_rate(summaries: list[StorySummarized]) -> StageRate:
+    async with scratch_database("pressroom_bench") as database:
         posts = PostStore(database)
         await posts.create_indexes()
         started = time.perf_counter()

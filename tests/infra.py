@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+from shared.db import Database
 
 REPO = Path(__file__).resolve().parent.parent
 KAFKA = os.environ.get("PRESSROOM_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -39,3 +44,14 @@ def why_down(kafka: str = KAFKA, mongo: str = MONGO) -> str | None:
             f"(start it with `make infra`; its log is var/log/ferretdb.log)"
         )
     return "; ".join(problems) or None
+
+
+@asynccontextmanager
+async def scratch_database(prefix: str = "pressroom_test") -> AsyncIterator[Database]:
+    """A database of its own on the test server, dropped afterwards."""
+    database = Database(MONGO, f"{prefix}_{uuid.uuid4().hex[:12]}")
+    try:
+        yield database
+    finally:
+        await database.client.drop_database(database.db.name)
+        await database.close()

@@ -71,10 +71,15 @@ async def group_at_end(group: str, topic: str) -> str:
     return group
 
 
+def consumer_group_in_test(name: str, database: str) -> str:
+    """The consumer group `name` reads with in the test that owns `database`."""
+    return f"{name}-{database}"
+
+
 async def own_consumer_group(name: str, database: str) -> str:
     """A consumer group for `name` in this test only (one per test database), starting at
     the end of its topics: what earlier tests left there is not this test's to read."""
-    group = f"{name}-{database}"
+    group = consumer_group_in_test(name, database)
     for topic in consumed_topics(name):
         await group_at_end(group, topic)  # a restart in the same test carries on
     return group

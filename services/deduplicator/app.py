@@ -56,7 +56,6 @@ def create_app(settings: DeduplicatorSettings) -> AsgiFastStream:
         settings=settings,
         database=database,
         consumes=[(settings.group(SERVICE), ARTICLES_RAW)],
-        on_startup=[store.create_indexes],
     )
 
 

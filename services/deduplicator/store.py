@@ -47,9 +47,6 @@ class DedupStore:
         self.stories = database.collection("stories")
         self.claims = Claims(database)
 
-    async def create_indexes(self) -> None:
-        """Nothing to create: every lookup is by `_id`."""
-
     # -- articles -----------------------------------------------------------------------
 
     async def article(self, article_id: str) -> Document | None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
 from shared.db import Database
-from tests.infra import MONGO, why_down
+from tests.infra import scratch_database, why_down
 
 
 @pytest.fixture(autouse=True)
@@ -21,9 +20,5 @@ def infrastructure_is_up() -> None:
 @pytest.fixture
 async def database() -> AsyncIterator[Database]:
     """A database of its own for each test, dropped afterwards."""
-    db = Database(MONGO, f"pressroom_test_{uuid.uuid4().hex[:12]}")
-    try:
+    async with scratch_database() as db:
         yield db
-    finally:
-        await db.client.drop_database(db.db.name)
-        await db.close()

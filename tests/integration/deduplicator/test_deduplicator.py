@@ -53,7 +53,6 @@ UNRELATED = article(
 
 async def deduplicator(database: Database) -> Deduplicator:
     store = DedupStore(database)
-    await store.create_indexes()
     return Deduplicator(store, DeduplicatorSettings())
 
 

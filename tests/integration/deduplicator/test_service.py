@@ -19,7 +19,12 @@ from shared.topics import ARTICLES_RAW
 from tests.infra import KAFKA
 from tests.integration.deduplicator.events import events
 from tests.integration.deduplicator.test_deduplicator import ORIGINAL, SYNDICATED
-from tests.processes import ServiceProcess, group_is_stable_with, start_service
+from tests.processes import (
+    ServiceProcess,
+    consumer_group_in_test,
+    group_is_stable_with,
+    start_service,
+)
 from tests.waiting import eventually_async
 
 
@@ -75,7 +80,7 @@ async def test_two_replicas_make_one_story_per_event_drop_exact_duplicates_and_m
     )
     replicas = [await start_service("deduplicator", database.db.name) for _ in range(2)]
     try:
-        group = f"deduplicator-{database.db.name}"
+        group = consumer_group_in_test("deduplicator", database.db.name)
         await eventually_async(
             lambda: group_is_stable_with(group, 2), within=60, what="both replicas assigned"
         )
