@@ -16,7 +16,7 @@ cache=${PRESSROOM_CACHE:-$HOME/.cache/pressroom}
 var=${PRESSROOM_VAR:-$repo/var}
 kafka_version=$(grep -A1 '<artifactId>kafka_2.13</artifactId>' "$here/kafka/pom.xml" | sed -n 's:.*<version>\(.*\)</version>.*:\1:p')
 kafka_libs=$cache/kafka-$kafka_version/libs
-ferretdb_key=$(cat "$here/ferretdb/go.mod" "$here/ferretdb/go.sum" "$here/ferretdb/main.go" | sha256sum | cut -c1-12)
+ferretdb_key=$(cat "$here/ferretdb/go.mod" "$here/ferretdb/go.sum" "$here/ferretdb/main.go" "$here/ferretdb/"*.patch | sha256sum | cut -c1-12)
 ferretdb_bin=$cache/ferretdb-$ferretdb_key/ferretdb
 start_timeout=${PRESSROOM_INFRA_TIMEOUT:-90}
 
@@ -44,8 +44,21 @@ build_ferretdb() {
   say "building FerretDB into $ferretdb_bin"
   command -v go >/dev/null || die "go not found: install Go"
   mkdir -p "$(dirname "$ferretdb_bin")"
-  (cd "$here/ferretdb" && go build -trimpath -o "$ferretdb_bin.tmp" .) >"$var/log/ferretdb-build.log" 2>&1 \
+  # Built from a vendored copy with our patches applied (see ferretdb/*.patch).
+  local src
+  src=$(mktemp -d)
+  cp "$here/ferretdb/go.mod" "$here/ferretdb/go.sum" "$here/ferretdb/main.go" "$src/"
+  (
+    set -e
+    cd "$src"
+    go mod vendor
+    for patch in "$here/ferretdb/"*.patch; do
+      git apply --directory=vendor/github.com/FerretDB/FerretDB "$patch"
+    done
+    go build -mod=vendor -trimpath -o "$ferretdb_bin.tmp" .
+  ) >"$var/log/ferretdb-build.log" 2>&1 \
     || die "could not build FerretDB; see $var/log/ferretdb-build.log"
+  rm -rf "$src"
   mv "$ferretdb_bin.tmp" "$ferretdb_bin"
 }
 
