@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass
 
 from services.deduplicator.deduplicator import Deduplicator
+from services.deduplicator.journal import Journal
 from services.deduplicator.settings import DeduplicatorSettings
-from services.deduplicator.store import DedupStore
 from services.publisher.store import PostStore
 from services.summarizer.draft import ExtractiveBackend
 from services.summarizer.settings import SummarizerSettings
@@ -30,7 +30,7 @@ def _rate(stage: str, items: int, started: float) -> StageRate:
 
 async def dedup_rate(articles: list[ArticleFetched]) -> StageRate:
     async with scratch_database("pressroom_bench") as database:
-        deduplicator = Deduplicator(DedupStore(database), DeduplicatorSettings())
+        deduplicator = Deduplicator(Journal(database), DeduplicatorSettings())
         started = time.perf_counter()
         for article in articles:
             await deduplicator.process(article)

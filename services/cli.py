@@ -82,7 +82,7 @@ def eval_clustering(
     """Replay labelled articles through the story clusterer and score it."""
     from services.deduplicator.evaluation import evaluate
 
-    scores = asyncio.run(evaluate(path, shuffle))
+    scores = evaluate(path, shuffle)
     order = f"shuffled (seed {shuffle})" if shuffle is not None else "by published"
     typer.echo(f"articles replayed {order}")
     typer.echo(

@@ -10,8 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from services.deduplicator.deduplicator import Deduplicator
+from services.deduplicator.journal import Journal
+from services.deduplicator.settings import DeduplicatorSettings
 from services.demo.feed_server import NewsServer
 from shared.db import Database
+from shared.events import StoryUpdated
 from tests.infra import REPO
 from tests.processes import ServiceProcess, start_service
 
@@ -80,9 +84,18 @@ async def pipeline_state(database: Database) -> dict[str, Any]:
     emitted = {
         d["canonical_url"] async for d in db.collection("fetcher_seen").find({"outcome": "emitted"})
     }
-    stories = {d["_id"]: d async for d in db.collection("stories").find()}
     posts = {d["_id"]: d async for d in db.collection("posts").find()}
-    return {"emitted": emitted, "stories": stories, "posts": posts}
+    return {"emitted": emitted, "stories": await stories_in(database), "posts": posts}
+
+
+async def stories_in(database: Database) -> dict[str, StoryUpdated]:
+    """Every story the deduplicators made, rebuilt from their journal, with all articles."""
+    deduplicator = Deduplicator(Journal(database), DeduplicatorSettings(max_story_articles=50))
+    await deduplicator.catch_up()
+    return {
+        story_id: deduplicator.state.story_event(story_id)
+        for story_id in deduplicator.state.stories
+    }
 
 
 def released_urls(news: NewsServer, base: str) -> set[str]:

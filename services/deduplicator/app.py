@@ -6,8 +6,8 @@ from faststream.asgi import AsgiFastStream
 from prometheus_client import Counter
 
 from services.deduplicator.deduplicator import Deduplicator
+from services.deduplicator.journal import Journal
 from services.deduplicator.settings import DeduplicatorSettings
-from services.deduplicator.store import DedupStore
 from shared.broker import make_broker
 from shared.db import Database
 from shared.events import ArticleFetched, StoryUpdated
@@ -27,8 +27,7 @@ decisions_total = Counter(
 def create_app(settings: DeduplicatorSettings) -> AsgiFastStream:
     broker = make_broker(settings, SERVICE)
     database = Database.from_settings(settings)
-    store = DedupStore(database)
-    deduplicator = Deduplicator(store, settings)
+    deduplicator = Deduplicator(Journal(database), settings)
 
     stories_updated = broker.publisher(
         STORIES_UPDATED,

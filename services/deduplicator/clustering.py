@@ -5,17 +5,17 @@ learnt from the stream itself, averaged over the story's articles (average link:
 loosely related article cannot drag a story off topic). A story takes at most one
 article per outlet, since outlets report an event once and update in place.
 
-The clusterer keeps its state behind `StoryIndex`, so the same code runs over MongoDB in
-the service and in memory in `pressroom eval clustering`.
+The clusterer's state is in memory: the deduplicator rebuilds it from its journal, and
+`pressroom eval clustering` builds it from nothing, through the same code.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 Terms = Mapping[str, int]
 
@@ -36,38 +36,9 @@ class StoryMember:
 
 
 @dataclass
-class StoryCandidate:
-    story_id: str
+class ClusteredStory:
+    last_active: datetime
     members: list[StoryMember] = field(default_factory=list)
-
-
-class StoryIndex(Protocol):
-    """Where the clusterer's state lives."""
-
-    async def document_frequencies(self, terms: Iterable[str]) -> tuple[int, dict[str, int]]:
-        """Articles counted so far, and in how many of them each term occurs."""
-        ...
-
-    async def count_document(self, terms: Iterable[str]) -> None: ...
-
-    async def candidates(self, terms: Iterable[str], since: datetime) -> list[StoryCandidate]:
-        """Stories active since `since` indexed under at least one of `terms`."""
-        ...
-
-
-def tfidf(terms: Terms, documents: int, frequencies: Mapping[str, int]) -> dict[str, float]:
-    weights = {
-        term: (1.0 + math.log(count)) * math.log((documents + 1) / (frequencies.get(term, 0) + 0.5))
-        for term, count in terms.items()
-    }
-    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-    return {term: w / norm for term, w in weights.items()}
-
-
-def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(term, 0.0) for term, w in a.items())
 
 
 @dataclass(frozen=True)
@@ -76,44 +47,95 @@ class Match:
     similarity: float
 
 
-class StoryClusterer:
-    def __init__(self, index: StoryIndex, settings: ClusteringSettings | None = None) -> None:
-        self.index = index
-        self.settings = settings or ClusteringSettings()
+@dataclass(frozen=True)
+class TermWeights:
+    """TF-IDF weights from `documents` articles, of which `frequencies[t]` hold term t;
+    the terms in `counted` are counted once more (the article being placed)."""
 
-    async def best_story(
+    documents: int
+    frequencies: Mapping[str, int]
+    counted: frozenset[str] = frozenset()
+
+    def vector(self, terms: Terms) -> dict[str, float]:
+        weights = {
+            term: (1.0 + math.log(count))
+            * math.log(
+                (self.documents + 1)
+                / (self.frequencies.get(term, 0) + (term in self.counted) + 0.5)
+            )
+            for term, count in terms.items()
+        }
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return {term: w / norm for term, w in weights.items()}
+
+
+def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(term, 0.0) for term, w in a.items())
+
+
+class StoryClusterer:
+    def __init__(self, settings: ClusteringSettings | None = None) -> None:
+        self.settings = settings or ClusteringSettings()
+        self.documents = 0
+        self.frequencies: Counter[str] = Counter()
+        self.stories: dict[str, ClusteredStory] = {}
+        self.stories_by_term: defaultdict[str, set[str]] = defaultdict(set)
+
+    def best_story(
         self, terms: Terms, source_id: str, seen_at: datetime
     ) -> tuple[Match | None, list[str]]:
         """The story this article belongs to (None: it starts a new one) and the terms to
-        index it under. Counts the article into the document frequencies on the way."""
-        await self.index.count_document(terms)
-        documents, frequencies = await self.index.document_frequencies(terms)
-        keys = key_terms(terms, documents, frequencies, self.settings.candidate_terms)
-        candidates = await self.index.candidates(keys, seen_at - self.settings.window)
-        if self.settings.one_article_per_outlet:
-            candidates = [c for c in candidates if all(m.source_id != source_id for m in c.members)]
-        if not candidates:
-            return None, keys
-
-        member_terms = {t for c in candidates for m in c.members for t in m.terms}
-        documents, frequencies = await self.index.document_frequencies(member_terms | set(terms))
-        vector = tfidf(terms, documents, frequencies)
+        index it under, weighing terms as if the article were counted already. Changes
+        nothing: `add` does, once the decision stands."""
+        weights = TermWeights(self.documents + 1, self.frequencies, frozenset(terms))
+        vector = weights.vector(terms)
+        keys = sorted(vector, key=vector.__getitem__, reverse=True)[: self.settings.candidate_terms]
         best: Match | None = None
-        for candidate in candidates:
-            similarities = [
-                cosine(vector, tfidf(m.terms, documents, frequencies)) for m in candidate.members
-            ]
-            similarity = sum(similarities) / len(similarities)
+        for story in self._candidates(keys, seen_at - self.settings.window, source_id):
+            members = self.stories[story].members
+            similarity = sum(cosine(vector, weights.vector(m.terms)) for m in members) / len(
+                members
+            )
             if similarity > self.settings.threshold and (
                 best is None or similarity > best.similarity
             ):
-                best = Match(candidate.story_id, similarity)
+                best = Match(story, similarity)
         return best, keys
 
+    def _candidates(self, keys: Iterable[str], since: datetime, source_id: str) -> list[str]:
+        """Stories active since `since`, indexed under one of `keys`, without an article
+        from this outlet (when one per outlet is the rule)."""
+        found = set().union(*(self.stories_by_term.get(key, set()) for key in keys))
+        return [
+            story_id
+            for story_id in sorted(found)
+            if self.stories[story_id].last_active >= since
+            and not (
+                self.settings.one_article_per_outlet
+                and any(m.source_id == source_id for m in self.stories[story_id].members)
+            )
+        ]
 
-def key_terms(
-    terms: Terms, documents: int, frequencies: Mapping[str, int], count: int
-) -> list[str]:
-    """The `count` terms that say most about the article: its index keys."""
-    vector = tfidf(terms, documents, frequencies)
-    return sorted(vector, key=vector.__getitem__, reverse=True)[:count]
+    def add(
+        self, story_id: str, member: StoryMember, keys: Iterable[str], seen_at: datetime
+    ) -> None:
+        """The article joins (or starts) the story, indexed under `keys`."""
+        self.count_document(member.terms)
+        story = self.stories.setdefault(story_id, ClusteredStory(seen_at))
+        story.members.append(member)
+        story.last_active = max(story.last_active, seen_at)
+        for key in keys:
+            self.stories_by_term[key].add(story_id)
+
+    def add_copy(self, story_id: str, terms: Terms, seen_at: datetime) -> None:
+        """A copy of an article of the story: counted in the document frequencies and
+        keeping the story active, but not a member (its terms are its original's)."""
+        self.count_document(terms)
+        if story := self.stories.get(story_id):
+            story.last_active = max(story.last_active, seen_at)
+
+    def count_document(self, terms: Iterable[str]) -> None:
+        self.documents += 1
+        self.frequencies.update(set(terms))

@@ -1,7 +1,7 @@
 """`pressroom eval clustering`: replays a labelled JSONL stream through the clusterer.
 
-No broker and no database: the same StoryClusterer runs over an in-memory index, in
-arrival order by `published` (or shuffled), and the result is scored against the labels.
+No broker and no database: the deduplicator's own StoryClusterer, in arrival order by
+`published` (or shuffled), and the result is scored against the labels.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from services.deduplicator.clustering import ClusteringSettings, StoryClusterer, StoryMember
-from services.deduplicator.memory_index import MemoryStoryIndex
 from services.deduplicator.scoring import ClusteringScores, score_clustering
 from services.deduplicator.text import terms
 from shared.jsonl import read_jsonl
@@ -50,24 +49,23 @@ def read_labelled(path: Path) -> list[LabelledArticle]:
     return read_jsonl(path, build, "a labelled article")
 
 
-async def cluster_stream(
+def cluster_stream(
     articles: list[LabelledArticle], settings: ClusteringSettings | None = None
 ) -> dict[str, str]:
     """Article id -> story id, clustering the articles online in the order given."""
-    index = MemoryStoryIndex()
-    clusterer = StoryClusterer(index, settings)
+    clusterer = StoryClusterer(settings)
     story_of: dict[str, str] = {}
     for article in articles:
         article_terms = terms(article.title, article.text)
-        match, keys = await clusterer.best_story(article_terms, article.source, article.published)
+        match, keys = clusterer.best_story(article_terms, article.source, article.published)
         story_id = match.story_id if match else f"story-{len(story_of)}"
         member = StoryMember(article.id, article.source, article_terms)
-        await index.add_member(story_id, member, keys, article.published)
+        clusterer.add(story_id, member, keys, article.published)
         story_of[article.id] = story_id
     return story_of
 
 
-async def evaluate(
+def evaluate(
     path: Path, shuffle_seed: int | None = None, settings: ClusteringSettings | None = None
 ) -> ClusteringScores:
     articles = read_labelled(path)
@@ -75,5 +73,5 @@ async def evaluate(
         articles.sort(key=lambda a: a.published)
     else:
         random.Random(shuffle_seed).shuffle(articles)
-    predicted = await cluster_stream(articles, settings)
+    predicted = cluster_stream(articles, settings)
     return score_clustering({a.id: a.cluster for a in articles}, predicted)

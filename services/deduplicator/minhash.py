@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,19 +42,19 @@ class MinHasher:
         values = (self._a[:, None] * hashes[None, :] + self._b[:, None]) % _PRIME
         return [int(v) for v in values.min(axis=1)]
 
-    def band_keys(self, signature: list[int]) -> list[str]:
+    def band_keys(self, signature: Sequence[int]) -> list[str]:
         """One key per band; two texts that share a key are near-duplicate candidates."""
         if not signature:
             return []
         keys = []
         for band in range(self.bands):
-            chunk = signature[band * self.rows : (band + 1) * self.rows]
+            chunk = list(signature[band * self.rows : (band + 1) * self.rows])
             digest = hashlib.blake2b(repr(chunk).encode(), digest_size=8).hexdigest()
             keys.append(f"{band}:{digest}")
         return keys
 
 
-def estimated_jaccard(a: list[int], b: list[int]) -> float:
+def estimated_jaccard(a: Sequence[int], b: Sequence[int]) -> float:
     if not a or not b or len(a) != len(b):
         return 0.0
     return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)

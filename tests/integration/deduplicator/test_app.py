@@ -13,7 +13,7 @@ from shared.events import StoryUpdated
 from shared.topics import ARTICLES_RAW, STORIES_UPDATED
 from tests.in_memory import in_memory
 from tests.infra import MONGO
-from tests.integration.deduplicator.test_deduplicator import ORIGINAL, SYNDICATED
+from tests.unit.deduplicator.articles import ORIGINAL, SYNDICATED
 
 
 async def test_an_article_becomes_a_story_update_keyed_by_story_id_and_a_duplicate_does_not():

@@ -18,13 +18,14 @@ from shared.settings import ServiceSettings
 from shared.topics import ARTICLES_RAW
 from tests.infra import KAFKA
 from tests.integration.deduplicator.events import events
-from tests.integration.deduplicator.test_deduplicator import ORIGINAL, SYNDICATED
+from tests.pipeline import stories_in
 from tests.processes import (
     ServiceProcess,
     consumer_group_in_test,
     group_is_stable_with,
     start_service,
 )
+from tests.unit.deduplicator.articles import ORIGINAL, SYNDICATED
 from tests.waiting import eventually_async
 
 
@@ -39,9 +40,9 @@ async def publish(articles: Iterable[ArticleFetched]) -> None:
 async def stories_of(database: Database) -> dict[str, str]:
     """Article id -> the story the deduplicator put it in."""
     return {
-        article["article_id"]: story["_id"]
-        async for story in database.collection("stories").find({})
-        for article in story["articles"]
+        article.article_id: story.story_id
+        for story in (await stories_in(database)).values()
+        for article in story.articles
     }
 
 
@@ -111,11 +112,10 @@ async def test_two_replicas_make_one_story_per_event_drop_exact_duplicates_and_m
     story_of = await stories_of(database)
     assert_one_story_per_event(told, story_of)
     assert story_of[SYNDICATED.article_id] == story_of[ORIGINAL.article_id]
-    story = await database.collection("stories").find_one({"_id": story_of[ORIGINAL.article_id]})
-    assert story is not None
-    copy_of = {a["article_id"]: a["copy_of"] for a in story["articles"]}
+    stories = await stories_in(database)
+    copy_of = {a.article_id: a.copy_of for a in stories[story_of[ORIGINAL.article_id]].articles}
     assert copy_of == {ORIGINAL.article_id: None, SYNDICATED.article_id: ORIGINAL.article_id}
-    assert await database.collection("stories").count_documents({}) == 9
+    assert len(stories) == 9
     assert all(sum(d.values()) > 0 for d in by_replica), f"one replica did nothing: {by_replica}"
     total: defaultdict[str, float] = defaultdict(float)
     for replica_decisions in by_replica:
@@ -154,7 +154,7 @@ async def test_a_replica_killed_mid_stream_loses_no_article_and_adds_none_twice(
     assert handled_before_kill < len(articles), "the kill came too late to test anything"
     story_of = await stories_of(database)
     assert_one_story_per_event(told, story_of)
-    async for story in database.collection("stories").find({}):
-        ids = [a["article_id"] for a in story["articles"]]
-        assert len(ids) == len(set(ids)) == story["article_count"] == 3
-        assert story["version"] == 3
+    for story in (await stories_in(database)).values():
+        ids = [a.article_id for a in story.articles]
+        assert len(ids) == len(set(ids)) == story.article_count == 3
+        assert story.version == 3

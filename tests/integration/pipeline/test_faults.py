@@ -64,13 +64,13 @@ async def dead_letter_counts() -> dict[str, int]:
 def describe(state: dict, released: set[str], articles: int) -> str:
     stories, posts = state["stories"], state["posts"]
     behind = [
-        (i[:8], s["version"], posts[i]["version"] if i in posts else None)
+        (i[:8], s.version, posts[i]["version"] if i in posts else None)
         for i, s in stories.items()
-        if i not in posts or posts[i]["version"] != s["version"]
+        if i not in posts or posts[i]["version"] != s.version
     ]
     return (
         f"released {len(released)}, emitted {len(state['emitted'] & released)}, "
-        f"in stories {sum(len(s['members']) for s in stories.values())} of {articles}, "
+        f"in stories {sum(s.article_count for s in stories.values())} of {articles}, "
         f"stories {len(stories)}, posts {len(posts)}, stories whose post is behind {behind}, "
         f"posts without a story {[i[:8] for i in posts if i not in stories]}"
     )
@@ -118,9 +118,9 @@ async def test_nothing_is_lost_or_duplicated_through_kills_and_restarts(tmp_path
                 stories, posts = state["stories"], state["posts"]
                 return (
                     state["emitted"] >= released_urls(news, base)
-                    and sum(len(s["members"]) for s in stories.values()) >= len(articles)
+                    and sum(s.article_count for s in stories.values()) >= len(articles)
                     and set(posts) == set(stories)
-                    and all(posts[i]["version"] == s["version"] for i, s in stories.items())
+                    and all(posts[i]["version"] == s.version for i, s in stories.items())
                 )
 
             try:
@@ -135,15 +135,13 @@ async def test_nothing_is_lost_or_duplicated_through_kills_and_restarts(tmp_path
 
     by_url = {f"{base}/articles/{a.slug}": a for a in articles}
     assert state["emitted"] == set(by_url)  # no article lost on its way in
-    members = Counter(m["article_id"] for s in state["stories"].values() for m in s["members"])
+    members = Counter(a.article_id for s in state["stories"].values() for a in s.articles)
     assert len(members) == len(articles)  # each article in a story...
     assert set(members.values()) == {1}  # ...in exactly one
     for story_id, story in state["stories"].items():
         post = state["posts"][story_id]  # one post per story, at its newest version
-        assert post["version"] == story["version"]
-        assert {s["article_id"] for s in post["sources"]} == {
-            m["article_id"] for m in story["members"]
-        }
+        assert post["version"] == story.version
+        assert {s["article_id"] for s in post["sources"]} == {a.article_id for a in story.articles}
     assert await dead_letter_counts() == dead_before  # nothing needed the dead-letter topics
     stories = len(state["stories"])
     print(f"{len(articles)} articles, {stories} stories, restarts {dict(pipeline.restarts)}")

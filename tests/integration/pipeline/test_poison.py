@@ -17,6 +17,7 @@ from shared.settings import ServiceSettings
 from shared.topics import ARTICLES_RAW, STORIES_SUMMARIZED, STORIES_UPDATED
 from tests.factories import make_article, make_story, make_summary
 from tests.infra import KAFKA
+from tests.pipeline import stories_in
 from tests.processes import running_service
 from tests.unit.summarizer.stories import COAST, HARBOUR, NORDIC
 from tests.waiting import eventually_async
@@ -58,7 +59,7 @@ async def test_poison_goes_to_the_dead_letter_topics_and_the_consumers_keep_goin
             await broker.publish(event, topic, key=f"{run}:valid".encode())
 
         async def everything_handled() -> bool:
-            stories = await database.collection("stories").count_documents({})
+            stories = len(await stories_in(database))
             posts = await database.collection("posts").count_documents({})
             return stories >= 1 and posts >= 2  # the valid article; the valid two summaries
 

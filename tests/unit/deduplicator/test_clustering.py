@@ -60,16 +60,16 @@ def stream(rows=STREAM) -> list[LabelledArticle]:
     ]
 
 
-async def test_articles_about_one_event_from_different_outlets_form_one_story():
-    story_of = await cluster_stream(stream())
+def test_articles_about_one_event_from_different_outlets_form_one_story():
+    story_of = cluster_stream(stream())
     assert story_of["inf-1"] == story_of["inf-2"] == story_of["inf-3"]
     assert story_of["vax-1"] == story_of["vax-2"]
     assert story_of["inf-1"] != story_of["vax-1"]
 
 
-async def test_one_outlet_does_not_get_two_articles_into_one_story():
+def test_one_outlet_does_not_get_two_articles_into_one_story():
     rows = [*STREAM[:3], ("inf-4", "inf", STREAM[2][2], STREAM[2][3], "Reuters")]
-    story_of = await cluster_stream(stream(rows))
+    story_of = cluster_stream(stream(rows))
     assert story_of["inf-4"] != story_of["inf-2"]
 
 

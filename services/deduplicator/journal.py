@@ -1,0 +1,88 @@
+"""The deduplicator's state in MongoDB: a journal of its assignments, one entry per
+article that joined a story, in the order they were decided.
+
+Entry n has `_id` n (zero-padded, so it is a string: FerretDB looks up string `_id`s in
+its index). Appending entry n is an insert, which the unique `_id` makes an atomic claim:
+of two replicas that decided article A and article B with the same n - 1 entries
+applied, one insert wins and the other learns the winner's entry and decides again. So
+two replicas never start two stories for one event, and a restart loses nothing: the
+journal read from the start rebuilds the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from pymongo.errors import DuplicateKeyError
+
+from services.deduplicator.state import Assignment
+from shared.db import Database, Document
+from shared.events import StoryArticle
+from shared.times import as_utc
+
+
+def entry_id(position: int) -> str:
+    return f"{position:012d}"
+
+
+def entry_document(position: int, assignment: Assignment) -> Document:
+    a = assignment
+    return {
+        "_id": entry_id(position),
+        "decision": a.decision,
+        "article_id": a.article_id,
+        "event_id": a.event_id,
+        "fingerprint": a.fingerprint,
+        "signature": list(a.signature),
+        "story_id": a.story_id,
+        "index_keys": list(a.index_keys),
+        # Two lists, not a mapping: a term ("u.s", "1.8") may hold a dot, which field
+        # names must not.
+        "terms": list(a.terms),
+        "term_counts": list(a.terms.values()),
+        "article": a.article.model_dump(mode="json"),
+        "seen_at": a.seen_at,
+    }
+
+
+def assignment_of(document: Document) -> Assignment:
+    return Assignment(
+        decision=document["decision"],
+        article_id=document["article_id"],
+        event_id=document["event_id"],
+        fingerprint=document["fingerprint"],
+        signature=tuple(document["signature"]),
+        story_id=document["story_id"],
+        index_keys=tuple(document["index_keys"]),
+        terms=dict(zip(document["terms"], document["term_counts"], strict=True)),
+        article=StoryArticle.model_validate(document["article"]),
+        seen_at=as_utc(document["seen_at"]),
+    )
+
+
+class Journal:
+    def __init__(self, database: Database, collection: str = "dedup_journal") -> None:
+        self.entries = database.collection(collection)
+
+    async def append(self, position: int, assignment: Assignment) -> bool:
+        """Store `assignment` as entry `position`; False if another replica stored one
+        there first."""
+        try:
+            await self.entries.insert_one(entry_document(position, assignment))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def read_from(self, position: int) -> AsyncIterator[Assignment]:
+        """The entries from `position` on, in order. From the start, one read of the
+        whole collection; after that, one `_id` lookup per entry until one is missing."""
+        if position == 0:
+            stored = sorted([d async for d in self.entries.find({})], key=lambda d: d["_id"])
+            for document in stored:
+                if document["_id"] != entry_id(position):
+                    raise RuntimeError(f"journal entry {entry_id(position)} is missing")
+                yield assignment_of(document)
+                position += 1
+        while (found := await self.entries.find_one({"_id": entry_id(position)})) is not None:
+            yield assignment_of(found)
+            position += 1

@@ -1,0 +1,105 @@
+"""The deduplicator's decisions over its in-memory state."""
+
+from __future__ import annotations
+
+from services.deduplicator.settings import DeduplicatorSettings
+from services.deduplicator.state import Assignment, DedupState, Duplicate, Redelivered
+from shared.events import ArticleFetched, StoryUpdated
+from tests.unit.deduplicator.articles import (
+    ORIGINAL,
+    OTHER_OUTLET,
+    SYNDICATED,
+    UNRELATED,
+    WIRE,
+    article,
+)
+
+
+def place(state: DedupState, article: ArticleFetched) -> tuple[str, StoryUpdated | None]:
+    """Decide, apply, and say what was decided and the story announced."""
+    decision = state.decide(article)
+    if isinstance(decision, Duplicate):
+        return "duplicate", None
+    if isinstance(decision, Redelivered):
+        return "redelivered", state.story_event(decision.story_id)
+    state.apply(decision)
+    return decision.decision, state.story_event(decision.story_id)
+
+
+def test_an_exact_duplicate_is_dropped():
+    state = DedupState(DeduplicatorSettings())
+    again = ORIGINAL.model_copy(update={"event_id": UNRELATED.event_id})
+    same_text_elsewhere = article("https://mirror.example.org/x", "mirror", ORIGINAL.title, WIRE)
+
+    assert place(state, ORIGINAL)[0] == "new"
+    assert place(state, again) == ("duplicate", None)
+    assert place(state, same_text_elsewhere) == ("duplicate", None)
+
+
+def test_a_syndicated_copy_joins_the_story_marked_as_a_copy():
+    state = DedupState(DeduplicatorSettings())
+    _, first = place(state, ORIGINAL)
+    decision, story = place(state, SYNDICATED)
+
+    assert decision == "copy"
+    assert first is not None
+    assert story is not None
+    assert story.story_id == first.story_id
+    assert story.version == 2
+    marked = {a.article_id: a.copy_of for a in story.articles}
+    assert marked == {ORIGINAL.article_id: None, SYNDICATED.article_id: ORIGINAL.article_id}
+    assert next(a.article_id for a in story.articles) == ORIGINAL.article_id  # originals first
+
+
+def test_another_outlets_report_of_the_event_joins_and_an_unrelated_one_does_not():
+    state = DedupState(DeduplicatorSettings())
+    # Term weights are learnt from the stream: it needs more than the two articles.
+    unrelated = place(state, UNRELATED)
+    first = place(state, ORIGINAL)
+    other = place(state, OTHER_OUTLET)
+
+    assert (unrelated[0], first[0], other[0]) == ("new", "new", "joined")
+    assert other[1] is not None
+    assert first[1] is not None
+    assert unrelated[1] is not None
+    assert other[1].story_id == first[1].story_id != unrelated[1].story_id
+
+
+def test_a_redelivered_article_is_announced_again_without_changing_its_story():
+    state = DedupState(DeduplicatorSettings())
+    place(state, ORIGINAL)
+    _, first = place(state, SYNDICATED)
+    decision, again = place(state, ORIGINAL)
+
+    assert decision == "redelivered"
+    assert first is not None
+    assert again is not None
+    assert (again.story_id, again.version, again.articles) == (
+        first.story_id,
+        first.version,
+        first.articles,
+    )
+    assert again is not None
+    assert len(again.articles) == 2
+
+
+def test_deciding_changes_nothing_until_applied():
+    state = DedupState(DeduplicatorSettings())
+    place(state, UNRELATED)
+    one, two = state.decide(ORIGINAL), state.decide(ORIGINAL)
+
+    assert isinstance(one, Assignment)
+    assert isinstance(two, Assignment)
+    assert (one.decision, two.decision) == ("new", "new")
+    assert state.position == 1
+    assert ORIGINAL.article_id not in state.articles
+
+
+def test_a_story_event_carries_at_most_the_configured_number_of_articles():
+    state = DedupState(DeduplicatorSettings(max_story_articles=1))
+    place(state, ORIGINAL)
+    _, story = place(state, SYNDICATED)
+
+    assert story is not None
+    assert story.article_count == 2
+    assert [a.article_id for a in story.articles] == [ORIGINAL.article_id]
