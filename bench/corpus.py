@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from services.deduplicator.evaluation import read_labelled
 from services.demo.feed_server import DEFAULT_DATA, DemoArticle, outlet_slug, read_articles
@@ -15,6 +16,24 @@ def demo_articles() -> list[DemoArticle]:
     if not DEFAULT_DATA.is_file():
         raise SystemExit(f"bench: the eval data is not beside the checkout ({DEFAULT_DATA})")
     return read_articles(DEFAULT_DATA)
+
+
+def backfill(count: int) -> list[DemoArticle]:
+    """`count` articles: the real ones, then republished editions of them (same text, the
+    title marked as an update, a new URL), which the deduplicator takes as syndicated
+    copies and adds to the original's story."""
+    real = demo_articles()
+    editions = [
+        replace(
+            article,
+            id=f"{article.id}~{edition}",
+            title=f"{article.title} (update {edition})",
+            published=article.published + timedelta(minutes=edition),
+        )
+        for edition in range(1, count // len(real) + 1)
+        for article in real
+    ]
+    return [*real, *editions][:count]
 
 
 def fetched(article: DemoArticle) -> ArticleFetched:

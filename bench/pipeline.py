@@ -15,6 +15,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from services.deduplicator.text import content_fingerprint
 from services.demo.feed_server import DemoArticle, NewsServer
 from tests.asgi_server import serving
 from tests.infra import scratch_database
@@ -99,5 +100,73 @@ async def run_pipeline(
                 [visible_at[u] - released_at[u] for u in visible_at],
                 memory,
             )
+        finally:
+            pipeline.stop_all()
+
+
+@dataclass(frozen=True)
+class BackfillRun:
+    articles: int
+    distinct: int  # not exact duplicates of another
+    on_site: int
+    seconds: float
+    peak_memory_mib: dict[str, float]
+
+    @property
+    def per_second(self) -> float:
+        return self.on_site / self.seconds
+
+
+BACKFILL_SOURCE = """sources:
+- id: backfill
+  name: Backfill archive
+  url: {url}
+  kind: jsonl
+  poll_seconds: 5
+  local: true
+  fetch_pages: false
+"""
+
+
+async def run_backfill(
+    articles: list[DemoArticle], workdir: Path, quiet_seconds: float = 30.0
+) -> BackfillRun:
+    """Every article at once, as one JSONL archive (each line names its outlet); wait until
+    the posts account for every article but the exact duplicates (a post's version counts
+    its story's articles) or nothing has moved for `quiet_seconds`."""
+    expected = len({content_fingerprint(a.title, a.text) for a in articles})
+    news = NewsServer(articles)
+    run = uuid.uuid4().hex[:8]
+    app = Starlette(routes=[Mount(f"/{run}", app=news.app())])
+    async with serving(app) as root, scratch_database("pressroom_bench") as database:
+        sources = workdir / f"backfill-{run}.yaml"
+        sources.write_text(BACKFILL_SOURCE.format(url=f"{root}/{run}/archive.jsonl"))
+        pipeline = Pipeline(
+            database.db.name,
+            sources,
+            # The archive is about 1.6 kB an article, over the 5 MB default cap.
+            settings={
+                "fetcher": {"max_new_entries_per_poll": "2000", "max_body_bytes": "100000000"}
+            },
+        )
+        try:
+            await pipeline.start_all()
+            started = last_change = time.monotonic()
+            on_site = 0
+            while on_site < expected and time.monotonic() - last_change < quiet_seconds:
+                await asyncio.sleep(2.0)
+                now_on_site = sum(
+                    [
+                        p["version"]
+                        async for p in database.collection("posts").find({}, {"version": 1})
+                    ]
+                )
+                if now_on_site != on_site:
+                    on_site, last_change = now_on_site, time.monotonic()
+            memory = {
+                service: peak_memory_mib(process.process.pid)
+                for service, process in pipeline.services.items()
+            }
+            return BackfillRun(len(articles), expected, on_site, last_change - started, memory)
         finally:
             pipeline.stop_all()

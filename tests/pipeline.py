@@ -40,11 +40,16 @@ FAST = {
 class Pipeline:
     database: str
     sources_file: Path
+    settings: dict[str, dict[str, str]] = field(default_factory=dict)  # beyond FAST
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     restarts: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     async def start(self, name: str) -> ServiceProcess:
-        settings = {"sources_file": str(self.sources_file), **FAST.get(name, {})}
+        settings = {
+            "sources_file": str(self.sources_file),
+            **FAST.get(name, {}),
+            **self.settings.get(name, {}),
+        }
         self.services[name] = await start_service(name, self.database, **settings)
         return self.services[name]
 

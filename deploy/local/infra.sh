@@ -8,6 +8,8 @@
 #   infra.sh status   say what runs
 #   infra.sh reset    stop both and delete their data
 #   infra.sh restart kafka|ferretdb   stop one and start it again (fault tests use it)
+#
+# PRESSROOM_FERRETDB_DEBUG_LISTEN=127.0.0.1:6060 makes FerretDB serve Go's pprof profiles.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -88,6 +90,7 @@ start_ferretdb() {
   build_ferretdb
   say "starting ferretdb (log: $var/log/ferretdb.log)"
   nohup "$ferretdb_bin" -listen 127.0.0.1:27017 -data-dir "$var/ferretdb/data" \
+    ${PRESSROOM_FERRETDB_DEBUG_LISTEN:+-debug-listen "$PRESSROOM_FERRETDB_DEBUG_LISTEN"} \
     >"$var/log/ferretdb.log" 2>&1 &
   echo $! >"$var/run/ferretdb.pid"
 }

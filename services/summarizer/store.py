@@ -5,6 +5,10 @@ Receiving a stories.updated event only records it (durably, before the offset co
 a burst of versions of one story leaves only the newest waiting, and a version older
 than one already seen is refused. State survives restarts; a claim is a lease, so a
 replica that dies mid-summary leaves the story to another once the lease runs out.
+
+The story itself (up to a few hundred kB of article text) waits in a collection of its
+own, read by `_id`: claiming looks through every queued story, and FerretDB reads whole
+documents to do that.
 """
 
 from __future__ import annotations
@@ -41,9 +45,11 @@ class ClaimedStory:
 class SummaryQueue:
     def __init__(self, database: Database, quiet: timedelta, lease: timedelta) -> None:
         self.stories = database.collection("summarizer_stories")
+        self.texts = database.collection("summarizer_story_texts")
         self.quiet = quiet
         self.lease = lease
         self.owner = uuid.uuid4().hex
+        self._due: list[str] = []  # found due by the last pass over the queue, oldest first
 
     async def create_indexes(self) -> None:
         await self.stories.create_index("due_at")
@@ -53,10 +59,18 @@ class SummaryQueue:
     ) -> bool:
         """Record `story` as the one to summarise; False when a newer or equal version is known."""
         now = now or datetime.now(UTC)
+        # The text first: a crash before the queue entry is healed by the redelivery.
+        try:
+            await self.texts.update_one(
+                {"_id": story.story_id, "version": {"$lt": story.version}},
+                {"$set": {"version": story.version, "story": story.model_dump_json()}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pass  # this version or a newer one is stored; the queue entry decides below
         update = {
             "$set": {
                 "version": story.version,
-                "story": story.model_dump_json(),
                 "due_at": now + self.quiet,
                 "attempts": 0,
                 "origin": [origin.partition, origin.offset],
@@ -72,21 +86,32 @@ class SummaryQueue:
         return True
 
     async def claim_due(self, now: datetime | None = None) -> ClaimedStory | None:
-        """One story whose quiet time has passed and that no replica holds, now held by us."""
+        """One story whose quiet time has passed and that no replica holds, now held by us.
+
+        One pass over the queue finds the due stories; each is then claimed by `_id` (a
+        lookup, where a pass reads every queued story), until the list runs out."""
         now = now or datetime.now(UTC)
-        document = await self.stories.find_one_and_update(
-            {"due_at": {"$lte": now}, "claimed_until": {"$lte": now}},
-            {
-                "$set": {"claimed_until": now + self.lease, "claimed_by": self.owner},
-                "$inc": {"attempts": 1},
-            },
-            sort=[("due_at", 1)],
-            return_document=ReturnDocument.AFTER,
-        )
+        due = {"due_at": {"$lte": now}, "claimed_until": {"$lte": now}}
+        if not self._due:
+            found = self.stories.find(due, {"_id": 1}).sort("due_at", 1).limit(100)
+            self._due = [d["_id"] async for d in found]
+        document = None
+        while self._due and document is None:
+            document = await self.stories.find_one_and_update(
+                {"_id": self._due.pop(0), **due},
+                {
+                    "$set": {"claimed_until": now + self.lease, "claimed_by": self.owner},
+                    "$inc": {"attempts": 1},
+                },
+                return_document=ReturnDocument.AFTER,
+            )
         if document is None:
             return None
+        text = await self.texts.find_one({"_id": document["_id"]})
+        if text is None:
+            raise RuntimeError(f"story {document['_id']} is queued without its text")
         return ClaimedStory(
-            StoryUpdated.model_validate_json(document["story"]),
+            StoryUpdated.model_validate_json(text["story"]),
             document["attempts"],
             Origin(*document["origin"]),
         )

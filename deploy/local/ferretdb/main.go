@@ -8,6 +8,8 @@ import (
 	"flag"
 	"log"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // profiles at -debug-listen, when given
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,7 +21,12 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data-dir", "data", "directory holding the SQLite databases")
+	debugListen := flag.String("debug-listen", "", "TCP address for Go's pprof handlers (off when empty)")
 	flag.Parse()
+
+	if *debugListen != "" {
+		go func() { log.Printf("pprof: %v", http.ListenAndServe(*debugListen, nil)) }()
+	}
 
 	dir, err := filepath.Abs(*dataDir)
 	if err != nil {
