@@ -14,6 +14,7 @@ documents to do that.
 from __future__ import annotations
 
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -59,15 +60,14 @@ class SummaryQueue:
     ) -> bool:
         """Record `story` as the one to summarise; False when a newer or equal version is known."""
         now = now or datetime.now(UTC)
-        # The text first: a crash before the queue entry is healed by the redelivery.
-        try:
+        # The text first: a crash before the queue entry is healed by the redelivery. A
+        # duplicate key: this version or a newer one is stored; the queue entry decides.
+        with suppress(DuplicateKeyError):
             await self.texts.update_one(
                 {"_id": story.story_id, "version": {"$lt": story.version}},
                 {"$set": {"version": story.version, "story": story.model_dump_json()}},
                 upsert=True,
             )
-        except DuplicateKeyError:
-            pass  # this version or a newer one is stored; the queue entry decides below
         update = {
             "$set": {
                 "version": story.version,
