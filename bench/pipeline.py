@@ -8,7 +8,8 @@ import asyncio
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from starlette.routing import Mount
 
 from services.deduplicator.text import content_fingerprint
 from services.demo.feed_server import DemoArticle, NewsServer
+from shared.db import Database
 from tests.asgi_server import serving
 from tests.infra import scratch_database
 from tests.pipeline import Pipeline
@@ -47,6 +49,22 @@ def peak_memory_mib(pid: int) -> float:
     return float("nan")
 
 
+def peak_memory(pipeline: Pipeline) -> dict[str, float]:
+    return {
+        service: peak_memory_mib(process.process.pid)
+        for service, process in pipeline.services.items()
+    }
+
+
+@asynccontextmanager
+async def news_and_database(news: NewsServer) -> AsyncIterator[tuple[str, Database]]:
+    """The news server's base URL (under a prefix of its own) and a scratch database."""
+    prefix = uuid.uuid4().hex[:8]
+    app = Starlette(routes=[Mount(f"/{prefix}", app=news.app())])
+    async with serving(app) as root, scratch_database("pressroom_bench") as database:
+        yield f"{root}/{prefix}", database
+
+
 async def run_pipeline(
     articles: list[DemoArticle],
     per_second: float,
@@ -58,12 +76,9 @@ async def run_pipeline(
     new has appeared for `quiet_seconds` after the last release; then, the pipeline still
     up, await `while_running` with the address of a story page."""
     news = NewsServer(articles, per_second=per_second, initial=0)
-    run = uuid.uuid4().hex[:8]
-    app = Starlette(routes=[Mount(f"/{run}", app=news.app())])
-    async with serving(app) as root, scratch_database("pressroom_bench") as database:
-        base = f"{root}/{run}"
+    async with news_and_database(news) as (base, database):
         released_at = {f"{base}/articles/{a.slug}": n / per_second for n, a in enumerate(articles)}
-        sources = workdir / f"sources-{run}.yaml"
+        sources = workdir / "sources-steady.yaml"
         sources.write_text(news.sources_yaml(base, poll_seconds=5))
         pipeline = Pipeline(database.db.name, sources)
         try:
@@ -85,10 +100,7 @@ async def run_pipeline(
                     break
                 await asyncio.sleep(1.0)
             finished = max(visible_at.values(), default=0.0)
-            memory = {
-                service: peak_memory_mib(process.process.pid)
-                for service, process in pipeline.services.items()
-            }
+            memory = peak_memory(pipeline)
             shown = await database.collection("posts").find_one({}, {"slug": 1})
             story_page = f"{pipeline.services['site'].url}/story/{shown['slug']}" if shown else ""
             await while_running(story_page)
@@ -135,12 +147,9 @@ async def run_backfill(
     the posts account for every article but the exact duplicates (a post's version counts
     its story's articles) or nothing has moved for `quiet_seconds`."""
     expected = len({content_fingerprint(a.title, a.text) for a in articles})
-    news = NewsServer(articles)
-    run = uuid.uuid4().hex[:8]
-    app = Starlette(routes=[Mount(f"/{run}", app=news.app())])
-    async with serving(app) as root, scratch_database("pressroom_bench") as database:
-        sources = workdir / f"backfill-{run}.yaml"
-        sources.write_text(BACKFILL_SOURCE.format(url=f"{root}/{run}/archive.jsonl"))
+    async with news_and_database(NewsServer(articles)) as (base, database):
+        sources = workdir / "sources-backfill.yaml"
+        sources.write_text(BACKFILL_SOURCE.format(url=f"{base}/archive.jsonl"))
         pipeline = Pipeline(
             database.db.name,
             sources,
@@ -163,10 +172,7 @@ async def run_backfill(
                 )
                 if now_on_site != on_site:
                     on_site, last_change = now_on_site, time.monotonic()
-            memory = {
-                service: peak_memory_mib(process.process.pid)
-                for service, process in pipeline.services.items()
-            }
+            memory = peak_memory(pipeline)
             return BackfillRun(len(articles), expected, on_site, last_change - started, memory)
         finally:
             pipeline.stop_all()

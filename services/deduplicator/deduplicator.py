@@ -7,21 +7,11 @@ What is decided, and why, is in state.py; how replicas agree, in journal.py.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from typing import Literal
 
 from services.deduplicator.journal import Journal
 from services.deduplicator.settings import DeduplicatorSettings
-from services.deduplicator.state import DedupState, Duplicate, Redelivered
-from shared.events import ArticleFetched, StoryUpdated
-
-Decision = Literal["duplicate", "copy", "joined", "new", "redelivered"]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    decision: Decision
-    story: StoryUpdated | None = None
+from services.deduplicator.state import Assignment, DedupState, Outcome
+from shared.events import ArticleFetched
 
 
 class Deduplicator:
@@ -35,13 +25,11 @@ class Deduplicator:
             while True:
                 await self.catch_up()
                 decision = self.state.decide(article)
-                if isinstance(decision, Duplicate):
-                    return Outcome("duplicate")
-                if isinstance(decision, Redelivered):
-                    return Outcome("redelivered", self.state.story_event(decision.story_id))
+                if not isinstance(decision, Assignment):
+                    return self.state.outcome(decision)
                 if await self.journal.append(self.state.position, decision):
                     self.state.apply(decision)
-                    return Outcome(decision.decision, self.state.story_event(decision.story_id))
+                    return self.state.outcome(decision)
                 # Another replica recorded its decision first: apply it, decide again.
 
     async def catch_up(self) -> None:

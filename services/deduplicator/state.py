@@ -61,6 +61,14 @@ Decision = Duplicate | Redelivered | Assignment
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """What the service counts, and the story it announces (none for a duplicate)."""
+
+    decision: Literal["duplicate", "copy", "joined", "new", "redelivered"]
+    story: StoryUpdated | None = None
+
+
+@dataclass(frozen=True)
 class SeenArticle:
     event_id: str
     story_id: str
@@ -138,6 +146,14 @@ class DedupState:
             self.clusterer.add(a.story_id, member, a.index_keys, a.seen_at)
         else:
             self.clusterer.add_copy(a.story_id, a.terms, a.seen_at)
+
+    def outcome(self, decision: Decision) -> Outcome:
+        """The outcome of a decision; an assignment's once it is applied."""
+        if isinstance(decision, Duplicate):
+            return Outcome("duplicate")
+        if isinstance(decision, Redelivered):
+            return Outcome("redelivered", self.story_event(decision.story_id))
+        return Outcome(decision.decision, self.story_event(decision.story_id))
 
     def story_event(self, story_id: str) -> StoryUpdated:
         """The story as stories.updated carries it: originals before copies, longer texts

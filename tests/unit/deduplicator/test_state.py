@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.deduplicator.settings import DeduplicatorSettings
-from services.deduplicator.state import Assignment, DedupState, Duplicate, Redelivered
+from services.deduplicator.state import Assignment, DedupState
 from shared.events import ArticleFetched, StoryUpdated
 from tests.unit.deduplicator.articles import (
     ORIGINAL,
@@ -18,12 +18,10 @@ from tests.unit.deduplicator.articles import (
 def place(state: DedupState, article: ArticleFetched) -> tuple[str, StoryUpdated | None]:
     """Decide, apply, and say what was decided and the story announced."""
     decision = state.decide(article)
-    if isinstance(decision, Duplicate):
-        return "duplicate", None
-    if isinstance(decision, Redelivered):
-        return "redelivered", state.story_event(decision.story_id)
-    state.apply(decision)
-    return decision.decision, state.story_event(decision.story_id)
+    if isinstance(decision, Assignment):
+        state.apply(decision)
+    outcome = state.outcome(decision)
+    return outcome.decision, outcome.story
 
 
 def test_an_exact_duplicate_is_dropped():
