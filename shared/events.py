@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from shared import topics
 
@@ -119,15 +119,33 @@ class StoryArticle(Model):
 
 
 class StoryUpdated(Event):
-    """A story gained or changed articles. Topic `stories.updated`, key `story_id`."""
+    """A story gained, lost or changed articles. Topic `stories.updated`, key `story_id`.
+
+    A story whose articles all joined other stories is withdrawn: it carries no articles
+    and names the story that took them in `merged_into`."""
 
     story_id: StoryId
     version: int = Field(ge=1, description="Grows with every change of the story; never reused.")
     articles: tuple[StoryArticle, ...] = Field(
-        min_length=1, max_length=50, description="The story's articles, most informative first."
+        max_length=50, description="The story's articles, most informative first."
     )
-    article_count: int = Field(ge=1, description="All articles of the story, beyond the cap too.")
+    article_count: int = Field(ge=0, description="All articles of the story, beyond the cap too.")
     first_seen_at: datetime = Field(description="When the story's first article arrived.")
+    merged_into: StoryId | None = Field(
+        None, description="Set when the story is withdrawn: the story its articles joined."
+    )
+
+    @model_validator(mode="after")
+    def _withdrawn_or_with_articles(self) -> StoryUpdated:
+        if (self.merged_into is None) != bool(self.articles):
+            raise ValueError("a story has articles, or is withdrawn and names merged_into")
+        if bool(self.article_count) != bool(self.articles):
+            raise ValueError("article_count counts the articles: none only when withdrawn")
+        return self
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.merged_into is not None
 
 
 # -- stories.summarized -----------------------------------------------------------------
@@ -190,6 +208,9 @@ class StorySummarized(Event):
     category: Category = Field(description="Section of the site the post belongs to.")
     tags: tuple[str, ...] = Field((), max_length=20, description="Names the story is about.")
     sources: tuple[SourceCredit, ...] = Field(min_length=1, description="Articles it draws on.")
+    article_count: int | None = Field(
+        None, ge=1, description="All articles of the story, beyond the sources' cap too."
+    )
     lead_image: LeadImage | None = Field(None, description="Image credited to its outlet.")
     published_at: datetime = Field(description="Earliest publication time among the sources.")
     summarizer: str = Field(description="Backend that wrote it, e.g. extractive or openai:<model>.")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from shared.events import (
@@ -57,6 +59,18 @@ def make_story(
     )
 
 
+def make_withdrawal(*, version: int, merged_into: str, story_id: str = "5" * 32) -> StoryUpdated:
+    """The story withdrawn at this version: its articles joined `merged_into`."""
+    return StoryUpdated(
+        story_id=story_id,
+        version=version,
+        articles=(),
+        article_count=0,
+        first_seen_at=datetime(2021, 8, 10, 15, tzinfo=UTC),
+        merged_into=merged_into,
+    )
+
+
 def make_summary(
     story_id: str = "5" * 32,
     *,
@@ -96,3 +110,23 @@ def make_summary(
         summarizer="extractive",
         **fields,
     )
+
+
+def write_labelled(path: Path, rows: list[tuple[str, str, str, str, str]]) -> Path:
+    """A labelled JSONL file, as `pressroom eval clustering` reads it, of (id, cluster,
+    title, text, source) rows published an hour apart."""
+    lines = (
+        json.dumps(
+            {
+                "id": id,
+                "cluster": cluster,
+                "title": title,
+                "text": text,
+                "source": source,
+                "published": f"2021-06-23T{10 + n:02d}:00:00+00:00",
+            }
+        )
+        for n, (id, cluster, title, text, source) in enumerate(rows)
+    )
+    path.write_text("\n".join(lines))
+    return path

@@ -58,10 +58,17 @@ class ServiceProcess:
             return log.read()
 
 
-def consumed_topics(name: str) -> list[str]:
-    """The topics `name` reads with a consumer group, from its own broker."""
+def consumed_topics(name: str, group: str) -> list[tuple[str, str]]:
+    """The (consumer group, topic) pairs `name` reads when its consumer group is `group`.
+    A service's groups are its own (its name, by default) and that with a suffix (the
+    publisher's `-withdrawals`)."""
     broker = importlib.import_module(f"services.{name}.app").app.brokers[0]
-    return [t for s in broker.subscribers if s.group_id for t in s.topic_names]
+    return [
+        (group + s.group_id.removeprefix(name), topic)
+        for s in broker.subscribers
+        if s.group_id
+        for topic in s.topic_names
+    ]
 
 
 async def group_at_end(group: str, topic: str) -> str:
@@ -80,8 +87,8 @@ async def own_consumer_group(name: str, database: str) -> str:
     """A consumer group for `name` in this test only (one per test database), starting at
     the end of its topics: what earlier tests left there is not this test's to read."""
     group = consumer_group_in_test(name, database)
-    for topic in consumed_topics(name):
-        await group_at_end(group, topic)  # a restart in the same test carries on
+    for each_group, topic in consumed_topics(name, group):
+        await group_at_end(each_group, topic)  # a restart in the same test carries on
     return group
 
 

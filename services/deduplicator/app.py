@@ -27,12 +27,13 @@ decisions_total = Counter(
 def create_app(settings: DeduplicatorSettings) -> AsgiFastStream:
     broker = make_broker(settings, SERVICE)
     database = Database.from_settings(settings)
-    deduplicator = Deduplicator(Journal(database), settings)
+    embeddings = settings.embeddings_client()
+    deduplicator = Deduplicator(Journal(database), settings, embeddings)
 
     stories_updated = broker.publisher(
         STORIES_UPDATED,
         title="stories.updated:deduplicator",
-        description="A story gained an article. Key: story_id.",
+        description="A story gained, lost or changed articles, or was withdrawn. Key: story_id.",
         schema=StoryUpdated,
     )
 
@@ -46,8 +47,9 @@ def create_app(settings: DeduplicatorSettings) -> AsgiFastStream:
     async def on_article(article: ArticleFetched) -> None:
         outcome = await deduplicator.process(article)
         decisions_total.labels(outcome.decision).inc()
-        if outcome.story is not None:
-            await stories_updated.publish(outcome.story, key=outcome.story.story_id.encode())
+        stories = (outcome.story, *outcome.changed) if outcome.story else ()
+        for story in stories:
+            await stories_updated.publish(story, key=story.story_id.encode())
 
     return make_service_app(
         broker,
@@ -55,6 +57,7 @@ def create_app(settings: DeduplicatorSettings) -> AsgiFastStream:
         settings=settings,
         database=database,
         consumes=[(settings.group(SERVICE), ARTICLES_RAW)],
+        after_shutdown=[embeddings.close] if embeddings else [],
     )
 
 

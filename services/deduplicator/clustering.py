@@ -1,50 +1,77 @@
-"""Online story clustering: each article joins the most similar recent story, or starts one.
+"""Online story clustering that revises itself: each article re-clusters its neighbourhood.
 
 Similarity is TF-IDF cosine over stemmed title and lead terms, with document frequencies
-learnt from the stream itself, averaged over the story's articles (average link: one
-loosely related article cannot drag a story off topic). A story takes at most one
-article per outlet, since outlets report an event once and update in place.
+learnt from the stream itself, corrected for hubness (CSLS): each article's mean cosine
+to its `neighbours` nearest articles is taken off, so an article that resembles many
+(a topic covered every day: jobs, inflation, the pandemic) needs more to join a story
+than one about a distinct event. Two articles that name different weekdays for what
+they report are kept further apart. When articles come with embeddings (an optional
+OpenAI-compatible endpoint), their cosine is mixed into the TF-IDF cosine.
 
-The clusterer's state is in memory: the deduplicator rebuilds it from its journal, and
-`pressroom eval clustering` builds it from nothing, through the same code.
+When an article arrives, it and every story it has a neighbour in are clustered again
+from scratch (average link; at most one article per outlet in a story, since outlets
+report an event once and update in place). So a later article can join two stories
+into one, or take an article into a story that fits it better, and the stories come
+out nearly the same whatever order the articles arrived in. A cluster keeps the id of
+the story it shares most articles with.
+
+Deciding (`place`) changes nothing; `add` records the placement. The deduplicator
+journals placements and rebuilds the clusterer from them; `pressroom eval clustering`
+builds it from nothing, through the same code.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 Terms = Mapping[str, int]
+WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 
 
 @dataclass(frozen=True)
 class ClusteringSettings:
-    threshold: float = 0.25
+    threshold: float = -0.03  # least corrected average similarity within a story
+    neighbours: int = 5  # how many nearest articles measure an article's hubness
+    least_similarity: float = 0.1  # cosines below this count as none
+    weekday_penalty: float = 0.1
+    embedding_weight: float = 0.3  # share of the embeddings' cosine, where both have one
     window: timedelta = timedelta(hours=72)
     candidate_terms: int = 12
     one_article_per_outlet: bool = True
 
 
-@dataclass
-class StoryMember:
+@dataclass(frozen=True)
+class ClusterArticle:
     article_id: str
     source_id: str
     terms: Terms
+    seen_at: datetime
+    embedding: tuple[float, ...] | None = None  # unit length
 
-
-@dataclass
-class ClusteredStory:
-    last_active: datetime
-    members: list[StoryMember] = field(default_factory=list)
+    @property
+    def weekdays(self) -> frozenset[str]:
+        return WEEKDAYS.intersection(self.terms)
 
 
 @dataclass(frozen=True)
-class Match:
-    story_id: str
-    similarity: float
+class Move:
+    """An earlier article changes story."""
+
+    article_id: str
+    from_story: str
+    to_story: str
+
+
+@dataclass(frozen=True)
+class Placement:
+    story_id: str  # the article's story
+    index_keys: tuple[str, ...]  # the terms it is found under
+    similarities: tuple[tuple[str, float], ...]  # its cosine with each earlier neighbour
+    moves: tuple[Move, ...]
 
 
 @dataclass(frozen=True)
@@ -75,67 +102,197 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     return sum(w * b.get(term, 0.0) for term, w in a.items())
 
 
+def average_link(
+    items: list[str],
+    score: Callable[[str, str], float],
+    may_join: Callable[[set[str], set[str]], bool],
+    threshold: float,
+) -> list[list[str]]:
+    """Agglomerative clustering: repeatedly join the two clusters with the highest mean
+    pairwise score above `threshold` that `may_join` allows. Ties go to the earlier pair,
+    so the result depends only on the scores and the order of `items`."""
+    clusters = {i: [item] for i, item in enumerate(items)}
+    labels = {i: {item} for i, item in enumerate(items)}
+    totals = {
+        (i, j): score(items[i], items[j])
+        for i in range(len(items))
+        for j in range(i + 1, len(items))
+    }
+    while True:
+        best: tuple[float, int, int] | None = None
+        for (i, j), total in totals.items():
+            mean = total / (len(clusters[i]) * len(clusters[j]))
+            if (
+                mean > threshold
+                and (best is None or mean > best[0])
+                and may_join(labels[i], labels[j])
+            ):
+                best = (mean, i, j)
+        if best is None:
+            return [clusters[i] for i in sorted(clusters)]
+        _, keep, gone = best
+        clusters[keep] += clusters.pop(gone)
+        labels[keep] |= labels.pop(gone)
+        del totals[(keep, gone)]
+        for other in clusters:
+            if other != keep:
+                merged = totals.pop((min(gone, other), max(gone, other)))
+                totals[(min(keep, other), max(keep, other))] += merged
+
+
 class StoryClusterer:
     def __init__(self, settings: ClusteringSettings | None = None) -> None:
         self.settings = settings or ClusteringSettings()
         self.documents = 0
         self.frequencies: Counter[str] = Counter()
-        self.stories: dict[str, ClusteredStory] = {}
-        self.stories_by_term: defaultdict[str, set[str]] = defaultdict(set)
+        self.articles: dict[str, ClusterArticle] = {}  # in arrival order
+        self.arrival: dict[str, int] = {}
+        self.story_of: dict[str, str] = {}
+        self.members: dict[str, list[str]] = {}  # story -> its articles, in arrival order
+        self.similarities: defaultdict[str, dict[str, float]] = defaultdict(dict)
+        self.articles_by_term: defaultdict[str, list[str]] = defaultdict(list)
 
-    def best_story(
-        self, terms: Terms, source_id: str, seen_at: datetime
-    ) -> tuple[Match | None, list[str]]:
-        """The story this article belongs to (None: it starts a new one) and the terms to
-        index it under, weighing terms as if the article were counted already. Changes
-        nothing: `add` does, once the decision stands."""
-        weights = TermWeights(self.documents + 1, self.frequencies, frozenset(terms))
-        vector = weights.vector(terms)
+    def place(self, article: ClusterArticle, new_story_id: Callable[[], str]) -> Placement:
+        """Where `article` goes, and which earlier articles change story with it."""
+        weights = TermWeights(self.documents + 1, self.frequencies, frozenset(article.terms))
+        vector = weights.vector(article.terms)
         keys = sorted(vector, key=vector.__getitem__, reverse=True)[: self.settings.candidate_terms]
-        best: Match | None = None
-        for story in self._candidates(keys, seen_at - self.settings.window, source_id):
-            members = self.stories[story].members
-            similarity = sum(cosine(vector, weights.vector(m.terms)) for m in members) / len(
-                members
+        similarities: dict[str, float] = {}
+        for other in self._candidates(keys, article.seen_at):
+            similarity = self._similarity(
+                article, vector, self.articles[other], weights.vector(self.articles[other].terms)
             )
-            if similarity > self.settings.threshold and (
-                best is None or similarity > best.similarity
-            ):
-                best = Match(story, similarity)
-        return best, keys
+            if similarity >= self.settings.least_similarity:
+                similarities[other] = similarity
+        story_id, moves = self._recluster(article, similarities, new_story_id)
+        return Placement(story_id, tuple(keys), tuple(similarities.items()), moves)
 
-    def _candidates(self, keys: Iterable[str], since: datetime, source_id: str) -> list[str]:
-        """Stories active since `since`, indexed under one of `keys`, without an article
-        from this outlet (when one per outlet is the rule)."""
-        found = set().union(*(self.stories_by_term.get(key, set()) for key in keys))
-        return [
-            story_id
-            for story_id in sorted(found)
-            if self.stories[story_id].last_active >= since
-            and not (
-                self.settings.one_article_per_outlet
-                and any(m.source_id == source_id for m in self.stories[story_id].members)
-            )
-        ]
+    def add(self, article: ClusterArticle, placement: Placement) -> None:
+        """Record a placement: the article, its similarities and the story changes."""
+        self.count_document(article.terms)
+        self.arrival[article.article_id] = len(self.articles)
+        self.articles[article.article_id] = article
+        for key in placement.index_keys:
+            self.articles_by_term[key].append(article.article_id)
+        for other, similarity in placement.similarities:
+            self.similarities[article.article_id][other] = similarity
+            self.similarities[other][article.article_id] = similarity
+        self._join(article.article_id, placement.story_id)
+        for move in placement.moves:
+            self._leave(move.article_id)
+            self._join(move.article_id, move.to_story)
 
-    def add(
-        self, story_id: str, member: StoryMember, keys: Iterable[str], seen_at: datetime
-    ) -> None:
-        """The article joins (or starts) the story, indexed under `keys`."""
-        self.count_document(member.terms)
-        story = self.stories.setdefault(story_id, ClusteredStory(seen_at))
-        story.members.append(member)
-        story.last_active = max(story.last_active, seen_at)
-        for key in keys:
-            self.stories_by_term[key].add(story_id)
-
-    def add_copy(self, story_id: str, terms: Terms, seen_at: datetime) -> None:
-        """A copy of an article of the story: counted in the document frequencies and
-        keeping the story active, but not a member (its terms are its original's)."""
-        self.count_document(terms)
-        if story := self.stories.get(story_id):
-            story.last_active = max(story.last_active, seen_at)
+    def _similarity(
+        self,
+        article: ClusterArticle,
+        vector: Mapping[str, float],
+        other: ClusterArticle,
+        other_vector: Mapping[str, float],
+    ) -> float:
+        lexical = cosine(vector, other_vector)
+        if article.embedding is None or other.embedding is None:
+            return lexical
+        weight = self.settings.embedding_weight
+        embedded = sum(a * b for a, b in zip(article.embedding, other.embedding, strict=True))
+        return (1 - weight) * lexical + weight * embedded
 
     def count_document(self, terms: Iterable[str]) -> None:
+        """Count an article's terms in the document frequencies (copies are counted too,
+        without being clustered: their original stands for them)."""
         self.documents += 1
         self.frequencies.update(set(terms))
+
+    def _candidates(self, keys: Iterable[str], seen_at: datetime) -> list[str]:
+        """Articles indexed under one of `keys`, seen within the window, in arrival order."""
+        window = self.settings.window
+        found = {other for key in keys for other in self.articles_by_term.get(key, ())}
+        return sorted(
+            (other for other in found if abs(self.articles[other].seen_at - seen_at) <= window),
+            key=self.arrival.__getitem__,
+        )
+
+    def _recluster(
+        self,
+        article: ClusterArticle,
+        similarities: dict[str, float],
+        new_story_id: Callable[[], str],
+    ) -> tuple[str, tuple[Move, ...]]:
+        new = article.article_id
+        stories = sorted(
+            {self.story_of[other] for other in similarities},
+            key=lambda story: self.arrival[self.members[story][0]],
+        )
+        group = [new, *(member for story in stories for member in self.members[story])]
+
+        def neighbours(item: str) -> Mapping[str, float]:
+            if item == new:
+                return similarities
+            if item in similarities:
+                return {**self.similarities[item], new: similarities[item]}
+            return self.similarities[item]
+
+        k = self.settings.neighbours
+        radius = {
+            item: sum(sorted(neighbours(item).values(), reverse=True)[:k]) / k for item in group
+        }
+        days = {item: self._article(item, article).weekdays for item in group}
+        sources = {item: self._article(item, article).source_id for item in group}
+
+        def score(a: str, b: str) -> float:
+            corrected = neighbours(a).get(b, 0.0) - (radius[a] + radius[b]) / 2
+            if days[a] and days[b] and not days[a] & days[b]:
+                corrected -= self.settings.weekday_penalty
+            return corrected
+
+        def may_join(a: set[str], b: set[str]) -> bool:
+            if not self.settings.one_article_per_outlet:
+                return True
+            return not {sources[x] for x in a} & {sources[x] for x in b}
+
+        clusters = average_link(group, score, may_join, self.settings.threshold)
+        story_of = self._name(clusters, stories, new_story_id)
+        moves = tuple(
+            Move(member, self.story_of[member], story_of[member])
+            for member in group[1:]
+            if story_of[member] != self.story_of[member]
+        )
+        return story_of[new], moves
+
+    def _name(
+        self, clusters: list[list[str]], stories: list[str], new_story_id: Callable[[], str]
+    ) -> dict[str, str]:
+        """Each cluster takes the id of the story it shares most articles with (each id
+        once, the larger share first, then the older story); the rest get new ids."""
+        shares = Counter(
+            (index, self.story_of[member])
+            for index, cluster in enumerate(clusters)
+            for member in cluster
+            if member in self.story_of
+        )
+        rank = {story: i for i, story in enumerate(stories)}
+        named: dict[int, str] = {}
+        for (index, story), _ in sorted(
+            shares.items(), key=lambda share: (-share[1], rank[share[0][1]], share[0][0])
+        ):
+            if index not in named and story not in named.values():
+                named[index] = story
+        return {
+            member: named.get(index) or named.setdefault(index, new_story_id())
+            for index, cluster in enumerate(clusters)
+            for member in cluster
+        }
+
+    def _article(self, article_id: str, new: ClusterArticle) -> ClusterArticle:
+        return new if article_id == new.article_id else self.articles[article_id]
+
+    def _join(self, article_id: str, story_id: str) -> None:
+        self.story_of[article_id] = story_id
+        members = self.members.setdefault(story_id, [])
+        members.append(article_id)
+        members.sort(key=self.arrival.__getitem__)
+
+    def _leave(self, article_id: str) -> None:
+        story_id = self.story_of.pop(article_id)
+        self.members[story_id].remove(article_id)
+        if not self.members[story_id]:
+            del self.members[story_id]

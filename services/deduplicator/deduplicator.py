@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+from services.deduplicator.embeddings import EmbeddingsClient, embedded_text
 from services.deduplicator.journal import Journal
 from services.deduplicator.settings import DeduplicatorSettings
 from services.deduplicator.state import Assignment, DedupState, Outcome
@@ -15,16 +16,25 @@ from shared.events import ArticleFetched
 
 
 class Deduplicator:
-    def __init__(self, journal: Journal, settings: DeduplicatorSettings) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        settings: DeduplicatorSettings,
+        embeddings: EmbeddingsClient | None = None,
+    ) -> None:
         self.journal = journal
         self.state = DedupState(settings)
+        self.embeddings = embeddings
         self._deciding = asyncio.Lock()  # one decision at a time over this process's state
 
     async def process(self, article: ArticleFetched) -> Outcome:
+        embedding = None
+        if self.embeddings and not self.state.knows(article):  # asked before the lock
+            (embedding,) = await self.embeddings.embed([embedded_text(article.title, article.text)])
         async with self._deciding:
             while True:
                 await self.catch_up()
-                decision = self.state.decide(article)
+                decision = self.state.decide(article, embedding)
                 if not isinstance(decision, Assignment):
                     return self.state.outcome(decision)
                 if await self.journal.append(self.state.position, decision):

@@ -1,5 +1,6 @@
 """The deduplicator's state in MongoDB: a journal of its assignments, one entry per
-article that joined a story, in the order they were decided.
+article that joined a story (with the earlier articles that changed story with it), in
+the order they were decided.
 
 Entry n has `_id` n (zero-padded, so it is a string: FerretDB looks up string `_id`s in
 its index). Appending entry n is an insert, which the unique `_id` makes an atomic claim:
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator
 
 from pymongo.errors import DuplicateKeyError
 
+from services.deduplicator.clustering import Move, Placement
 from services.deduplicator.state import Assignment
 from shared.db import Database, Document
 from shared.events import StoryArticle
@@ -35,14 +37,39 @@ def entry_document(position: int, assignment: Assignment) -> Document:
         "fingerprint": a.fingerprint,
         "signature": list(a.signature),
         "story_id": a.story_id,
-        "index_keys": list(a.index_keys),
+        "placement": placement_document(a.placement) if a.placement else None,
         # Two lists, not a mapping: a term ("u.s", "1.8") may hold a dot, which field
         # names must not.
         "terms": list(a.terms),
         "term_counts": list(a.terms.values()),
+        "embedding": list(a.embedding) if a.embedding else None,
         "article": a.article.model_dump(mode="json"),
         "seen_at": a.seen_at,
     }
+
+
+def placement_document(placement: Placement) -> Document:
+    return {
+        "index_keys": list(placement.index_keys),
+        "neighbours": [article_id for article_id, _ in placement.similarities],
+        "similarities": [similarity for _, similarity in placement.similarities],
+        # Documents, not [id, from, to] lists: FerretDB stores no nested arrays.
+        "moves": [
+            {"article_id": m.article_id, "from_story": m.from_story, "to_story": m.to_story}
+            for m in placement.moves
+        ],
+    }
+
+
+def placement_of(story_id: str, document: Document | None) -> Placement | None:
+    if document is None:
+        return None
+    return Placement(
+        story_id=story_id,
+        index_keys=tuple(document["index_keys"]),
+        similarities=tuple(zip(document["neighbours"], document["similarities"], strict=True)),
+        moves=tuple(Move(**move) for move in document["moves"]),
+    )
 
 
 def assignment_of(document: Document) -> Assignment:
@@ -53,8 +80,9 @@ def assignment_of(document: Document) -> Assignment:
         fingerprint=document["fingerprint"],
         signature=tuple(document["signature"]),
         story_id=document["story_id"],
-        index_keys=tuple(document["index_keys"]),
+        placement=placement_of(document["story_id"], document["placement"]),
         terms=dict(zip(document["terms"], document["term_counts"], strict=True)),
+        embedding=tuple(document["embedding"]) if document.get("embedding") else None,
         article=StoryArticle.model_validate(document["article"]),
         seen_at=as_utc(document["seen_at"]),
     )

@@ -1,20 +1,52 @@
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import timedelta
 
+from pydantic import Field, SecretStr
+
+from services.deduplicator.clustering import ClusteringSettings
+from services.deduplicator.embeddings import EmbeddingsClient
 from shared.settings import ServiceSettings
 
 
 class DeduplicatorSettings(ServiceSettings):
     http_port: int = Field(8002, ge=0, le=65535, description="Port of /metrics, /health, /ready.")
     story_threshold: float = Field(
-        0.25,
-        gt=0,
-        lt=1,
-        description="Least TF-IDF similarity to join a story (tuned on the dev data).",
+        -0.03,
+        ge=-1,
+        le=1,
+        description=(
+            "Least average similarity of a story's articles, after each article's mean "
+            "similarity to its nearest neighbours is taken off (tuned on the dev data)."
+        ),
+    )
+    story_neighbours: int = Field(
+        5, ge=1, le=50, description="Nearest articles that measure how generic an article is."
+    )
+    story_least_similarity: float = Field(
+        0.1, ge=0, lt=1, description="TF-IDF similarity below which two articles are unrelated."
+    )
+    story_weekday_penalty: float = Field(
+        0.1, ge=0, le=1, description="Taken off the similarity of articles naming other weekdays."
     )
     story_window_hours: float = Field(
-        72, gt=0, description="How long a story takes new articles after its last one."
+        72, gt=0, description="How far apart two articles' times may be for them to be compared."
+    )
+    embeddings_url: str = Field(
+        "",
+        pattern=r"^(https?://.*)?$",
+        description=(
+            "OpenAI-compatible API base URL whose /embeddings the clusterer mixes into its "
+            "similarity, e.g. http://127.0.0.1:8100/v1 (`pressroom embeddings-server`); "
+            "empty: TF-IDF only."
+        ),
+    )
+    embeddings_model: str = Field("bge-small-en-v1.5", min_length=1, description="Embedding model.")
+    embeddings_api_key: SecretStr = Field(
+        SecretStr(""), description="API key for the embeddings endpoint (empty for local ones)."
+    )
+    embedding_weight: float = Field(
+        0.5, ge=0, le=1, description="Share of the embeddings' cosine in the similarity."
     )
     copy_similarity: float = Field(
         0.8,
@@ -28,3 +60,21 @@ class DeduplicatorSettings(ServiceSettings):
     max_article_chars: int = Field(
         6000, ge=200, le=50_000, description="Text kept per article in stories.updated."
     )
+
+    def clustering(self) -> ClusteringSettings:
+        """What the story clusterer is told (the service and the eval alike)."""
+        return ClusteringSettings(
+            threshold=self.story_threshold,
+            neighbours=self.story_neighbours,
+            least_similarity=self.story_least_similarity,
+            weekday_penalty=self.story_weekday_penalty,
+            embedding_weight=self.embedding_weight,
+            window=timedelta(hours=self.story_window_hours),
+        )
+
+    def embeddings_client(self) -> EmbeddingsClient | None:
+        if not self.embeddings_url:
+            return None
+        return EmbeddingsClient(
+            self.embeddings_url, self.embeddings_model, self.embeddings_api_key.get_secret_value()
+        )

@@ -5,8 +5,11 @@
    other is an exact duplicate and is dropped.
 2. Same normalised title and text as another article: exact duplicate, dropped.
 3. Shingles nearly the same as an earlier article's (MinHash/LSH): a syndicated copy; it
-   joins the original's story, marked as a copy of the original.
-4. Otherwise the story clusterer puts it into the most similar recent story or a new one.
+   joins the original's story, marked as a copy of the original, and follows it.
+4. Otherwise the story clusterer places it (clustering.py): in a story or a new one, and
+   earlier articles may change story with it (two stories become one, an article moves
+   to a story that fits it better). A story left without articles is withdrawn, naming
+   the story that took them.
 
 Deciding changes nothing; `apply` does. The state is rebuilt from the journal of
 assignments (journal.py) by applying them in order, so every replica that has applied
@@ -16,12 +19,18 @@ the same entries decides alike.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
-from services.deduplicator.clustering import ClusteringSettings, StoryClusterer, StoryMember
+from services.deduplicator.clustering import (
+    ClusterArticle,
+    Move,
+    Placement,
+    StoryClusterer,
+)
+from services.deduplicator.embeddings import Embedding
 from services.deduplicator.minhash import MinHasher, estimated_jaccard
 from services.deduplicator.settings import DeduplicatorSettings
 from services.deduplicator.text import content_fingerprint, shingles, terms
@@ -51,8 +60,9 @@ class Assignment:
     fingerprint: str
     signature: tuple[int, ...]
     story_id: str
-    index_keys: tuple[str, ...]  # the clusterer's keys for the story; none for a copy
+    placement: Placement | None  # none for a copy, which follows its original
     terms: dict[str, int]
+    embedding: Embedding | None
     article: StoryArticle  # as stories.updated carries it; copy_of names the original
     seen_at: datetime
 
@@ -66,39 +76,41 @@ class Outcome:
 
     decision: Literal["duplicate", "copy", "joined", "new", "redelivered"]
     story: StoryUpdated | None = None
+    changed: tuple[StoryUpdated, ...] = ()  # other stories the article's arrival changed
 
 
-@dataclass(frozen=True)
+@dataclass
 class SeenArticle:
     event_id: str
     story_id: str
     signature: tuple[int, ...]
-    copy_of: str | None
+    article: StoryArticle
+    copies: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Story:
     first_seen_at: datetime
-    articles: list[StoryArticle] = field(default_factory=list)
+    articles: dict[str, StoryArticle] = field(default_factory=dict)
+    version: int = 0
+    merged_into: str | None = None  # withdrawn: its articles went there
 
 
 class DedupState:
     def __init__(self, settings: DeduplicatorSettings) -> None:
         self.settings = settings
         self.hasher = MinHasher()
-        self.clusterer = StoryClusterer(
-            ClusteringSettings(
-                threshold=settings.story_threshold,
-                window=timedelta(hours=settings.story_window_hours),
-            )
-        )
+        self.clusterer = StoryClusterer(settings.clustering())
         self.position = 0  # journal entries applied
         self.articles: dict[str, SeenArticle] = {}
         self.fingerprints: dict[str, str] = {}
         self.bands: defaultdict[str, list[str]] = defaultdict(list)
         self.stories: dict[str, Story] = {}
 
-    def decide(self, article: ArticleFetched) -> Decision:
+    def knows(self, article: ArticleFetched) -> bool:
+        return article.article_id in self.articles
+
+    def decide(self, article: ArticleFetched, embedding: Embedding | None = None) -> Decision:
         if known := self.articles.get(article.article_id):
             if known.event_id == str(article.event_id):
                 return Redelivered(known.story_id)
@@ -110,14 +122,17 @@ class DedupState:
         signature = tuple(self.hasher.signature(shingles(article.text or article.title)))
         article_terms = dict(terms(article.title, article.text))
         seen_at = article.published_at or article.fetched_at
+        placement: Placement | None = None
         decision: Literal["copy", "joined", "new"]
-        keys: tuple[str, ...]
         if original := self._original_of(signature):
-            decision, story_id, keys = "copy", self.articles[original].story_id, ()
+            decision, story_id = "copy", self.articles[original].story_id
         else:
-            match, found = self.clusterer.best_story(article_terms, article.source_id, seen_at)
-            decision = "joined" if match else "new"
-            story_id, keys = (match.story_id if match else uuid.uuid4().hex), tuple(found)
+            clustered = ClusterArticle(
+                article.article_id, article.source_id, article_terms, seen_at, embedding
+            )
+            placement = self.clusterer.place(clustered, lambda: uuid.uuid4().hex)
+            story_id = placement.story_id
+            decision = "joined" if story_id in self.stories else "new"
         return Assignment(
             decision=decision,
             article_id=article.article_id,
@@ -125,8 +140,9 @@ class DedupState:
             fingerprint=fingerprint,
             signature=signature,
             story_id=story_id,
-            index_keys=keys,
+            placement=placement,
             terms=article_terms,
+            embedding=embedding if placement else None,
             article=self._story_article(article, copy_of=original),
             seen_at=seen_at,
         )
@@ -134,18 +150,40 @@ class DedupState:
     def apply(self, assignment: Assignment) -> None:
         a = assignment
         self.position += 1
-        self.articles[a.article_id] = SeenArticle(
-            a.event_id, a.story_id, a.signature, a.article.copy_of
-        )
+        self.articles[a.article_id] = SeenArticle(a.event_id, a.story_id, a.signature, a.article)
         self.fingerprints.setdefault(a.fingerprint, a.article_id)
         for key in self.hasher.band_keys(a.signature):
             self.bands[key].append(a.article_id)
-        self.stories.setdefault(a.story_id, Story(a.seen_at)).articles.append(a.article)
-        if a.article.copy_of is None:
-            member = StoryMember(a.article_id, a.article.source_id, a.terms)
-            self.clusterer.add(a.story_id, member, a.index_keys, a.seen_at)
-        else:
-            self.clusterer.add_copy(a.story_id, a.terms, a.seen_at)
+        story = self.stories.setdefault(a.story_id, Story(a.seen_at))
+        story.articles[a.article_id] = a.article
+        story.version += 1
+        if a.article.copy_of is not None:
+            self.articles[a.article.copy_of].copies.append(a.article_id)
+        if a.placement is None:
+            self.clusterer.count_document(a.terms)
+            return
+        clustered = ClusterArticle(
+            a.article_id, a.article.source_id, a.terms, a.seen_at, a.embedding
+        )
+        self.clusterer.add(clustered, a.placement)
+        for move in a.placement.moves:
+            self._move(move, a.seen_at)
+        for story_id in changed_stories(a):
+            changed = self.stories[story_id]
+            changed.version += 1
+            if not changed.articles:
+                changed.merged_into = merged_into(story_id, a.placement.moves)
+
+    def _move(self, move: Move, seen_at: datetime) -> None:
+        """The article, and its copies with it, change story (a new one, when a story
+        splits)."""
+        original = self.articles[move.article_id]
+        to_story = self.stories.setdefault(move.to_story, Story(seen_at))
+        for article_id in (move.article_id, *original.copies):
+            seen = self.articles[article_id]
+            del self.stories[seen.story_id].articles[article_id]
+            to_story.articles[article_id] = seen.article
+            seen.story_id = move.to_story
 
     def outcome(self, decision: Decision) -> Outcome:
         """The outcome of a decision; an assignment's once it is applied."""
@@ -153,19 +191,26 @@ class DedupState:
             return Outcome("duplicate")
         if isinstance(decision, Redelivered):
             return Outcome("redelivered", self.story_event(decision.story_id))
-        return Outcome(decision.decision, self.story_event(decision.story_id))
+        return Outcome(
+            decision.decision,
+            self.story_event(decision.story_id),
+            tuple(self.story_event(story_id) for story_id in changed_stories(decision)),
+        )
 
     def story_event(self, story_id: str) -> StoryUpdated:
         """The story as stories.updated carries it: originals before copies, longer texts
-        (more to summarise) first, capped in count."""
+        (more to summarise) first, capped in count. A withdrawn story carries none."""
         story = self.stories[story_id]
-        articles = sorted(story.articles, key=lambda a: (a.copy_of is not None, -len(a.text)))
+        articles = sorted(
+            story.articles.values(), key=lambda a: (a.copy_of is not None, -len(a.text))
+        )
         return StoryUpdated(
             story_id=story_id,
-            version=len(story.articles),
+            version=story.version,
             articles=tuple(articles[: self.settings.max_story_articles]),
-            article_count=len(story.articles),
+            article_count=len(articles),
             first_seen_at=story.first_seen_at,
+            merged_into=story.merged_into,
         )
 
     def _original_of(self, signature: tuple[int, ...], most: int = 50) -> str | None:
@@ -182,7 +227,7 @@ class DedupState:
                 best = (similarity, article_id)
         if best is None:
             return None
-        return self.articles[best[1]].copy_of or best[1]
+        return self.articles[best[1]].article.copy_of or best[1]
 
     def _story_article(self, article: ArticleFetched, copy_of: str | None) -> StoryArticle:
         return StoryArticle(
@@ -198,3 +243,17 @@ class DedupState:
             category_hint=article.category_hint,
             copy_of=copy_of,
         )
+
+
+def changed_stories(assignment: Assignment) -> list[str]:
+    """The stories other than its own that an assignment changes, in a stable order."""
+    moves = assignment.placement.moves if assignment.placement else ()
+    found = dict.fromkeys(s for move in moves for s in (move.from_story, move.to_story))
+    found.pop(assignment.story_id, None)
+    return list(found)
+
+
+def merged_into(story_id: str, moves: tuple[Move, ...]) -> str:
+    """Where most of the articles that left `story_id` went."""
+    destinations = Counter(move.to_story for move in moves if move.from_story == story_id)
+    return destinations.most_common(1)[0][0]

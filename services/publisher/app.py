@@ -1,4 +1,7 @@
-"""Publisher: stories.summarized -> MongoDB `posts` -> posts.published."""
+"""Publisher: stories.summarized -> MongoDB `posts` -> posts.published.
+
+It also takes withdrawn stories from stories.updated (a withdrawal needs no summary):
+their posts leave the site."""
 
 from __future__ import annotations
 
@@ -9,17 +12,22 @@ from services.publisher.settings import PublisherSettings
 from services.publisher.store import Outcome, PostStore
 from shared.broker import make_broker
 from shared.db import Database
-from shared.events import PostPublished, StorySummarized, utc_now
+from shared.events import PostPublished, StorySummarized, StoryUpdated, utc_now
 from shared.service import make_service_app
 from shared.settings import load_settings
-from shared.topics import POSTS_PUBLISHED, STORIES_SUMMARIZED
+from shared.topics import POSTS_PUBLISHED, STORIES_SUMMARIZED, STORIES_UPDATED
 
 SERVICE = "publisher"
 
 publications_total = Counter(
     "pressroom_publications_total",
-    "Summaries the publisher handled: created, updated, unchanged (redelivery), stale.",
+    "Summaries the publisher handled: created, updated, unchanged (redelivery), stale, "
+    "withdrawn (the story was withdrawn).",
     ["outcome"],
+)
+withdrawals_total = Counter(
+    "pressroom_withdrawals_total",
+    "Posts taken off the site because their story's articles joined another story.",
 )
 publish_lag_seconds = Histogram(
     "pressroom_publish_lag_seconds",
@@ -50,7 +58,7 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
     async def on_summary(summary: StorySummarized) -> None:
         publication = await store.publish(summary)
         publications_total.labels(publication.outcome).inc()
-        if publication.outcome is Outcome.STALE:
+        if publication.outcome in (Outcome.STALE, Outcome.WITHDRAWN):
             return
         post = publication.post
         publish_lag_seconds.observe((utc_now() - summary.occurred_at).total_seconds())
@@ -70,12 +78,28 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
             key=summary.story_id.encode(),
         )
 
+    withdrawals_group = f"{settings.group(SERVICE)}-withdrawals"
+
+    @broker.subscriber(
+        STORIES_UPDATED,
+        group_id=withdrawals_group,
+        auto_offset_reset="earliest",
+        title="stories.updated:publisher",
+        description="Withdrawn stories, whose posts leave the site; others are skipped.",
+    )
+    async def on_story(story: StoryUpdated) -> None:
+        if story.withdrawn and await store.withdraw(story):
+            withdrawals_total.inc()
+
     return make_service_app(
         broker,
         service=SERVICE,
         settings=settings,
         database=database,
-        consumes=[(settings.group(SERVICE), STORIES_SUMMARIZED)],
+        consumes=[
+            (settings.group(SERVICE), STORIES_SUMMARIZED),
+            (withdrawals_group, STORIES_UPDATED),
+        ],
         on_startup=[store.create_indexes],
     )
 

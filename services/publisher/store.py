@@ -19,7 +19,7 @@ from services.publisher.changes import describe_changes
 from services.publisher.slugs import slugify
 from shared.claims import Claims
 from shared.db import Database
-from shared.events import StorySummarized
+from shared.events import StorySummarized, StoryUpdated
 
 MAX_CHANGES = 10
 Post = dict[str, Any]
@@ -30,6 +30,7 @@ class Outcome(enum.StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"  # this version is already published (a redelivery)
     STALE = "stale"  # a newer version is already published
+    WITHDRAWN = "withdrawn"  # the story was withdrawn: its articles joined another story
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def post_fields(summary: StorySummarized) -> Post:
     originals = {s.source_name for s in summary.sources if not s.is_copy}
     fields["source_names"] = sorted({s.source_name for s in summary.sources})
     fields["outlet_count"] = len(fields["source_names"])
+    fields["article_count"] = summary.article_count or len(summary.sources)
     fields["original_count"] = len(originals) or 1
     # Lower-cased text for search with a case-sensitive $regex (FerretDB and MongoDB alike).
     fields["search_text"] = " ".join(
@@ -69,6 +71,7 @@ def post_fields(summary: StorySummarized) -> Post:
 class PostStore:
     def __init__(self, database: Database) -> None:
         self.posts = database.collection("posts")
+        self.withdrawn = database.collection("withdrawn_posts")
         self.claims = Claims(database)
 
     async def create_indexes(self) -> None:
@@ -83,8 +86,33 @@ class PostStore:
         async with self.claims.exclusive(f"post:{summary.story_id}"):
             return await self._publish(summary, now or datetime.now(UTC))
 
+    async def withdraw(self, story: StoryUpdated, now: datetime | None = None) -> bool:
+        """The story's articles joined `story.merged_into`: its post leaves the site and is
+        remembered, so its page can lead to the story that took them and no late summary
+        brings it back. False when the withdrawal was recorded already (a redelivery)."""
+        async with self.claims.exclusive(f"post:{story.story_id}"):
+            current = await self.posts.find_one({"_id": story.story_id}, {"slug": 1})
+            recorded = True
+            try:
+                await self.withdrawn.insert_one(
+                    {
+                        "_id": story.story_id,
+                        "version": story.version,
+                        "merged_into": story.merged_into,
+                        "slug": current["slug"] if current else None,
+                        "withdrawn_at": now or datetime.now(UTC),
+                    }
+                )
+            except DuplicateKeyError:
+                recorded = False
+            # After the record: a crash in between is healed by the redelivery.
+            await self.posts.delete_one({"_id": story.story_id})
+            return recorded
+
     async def _publish(self, summary: StorySummarized, now: datetime) -> Publication:
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as BSON stores it
+        if withdrawn := await self.withdrawn.find_one({"_id": summary.story_id}):
+            return Publication(Outcome.WITHDRAWN, withdrawn)
         while True:
             current = await self.posts.find_one({"_id": summary.story_id})
             if current is None:

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from services.site.bots import is_bot
 from services.site.cache import CachedPage, PageCache
@@ -129,6 +129,9 @@ class Site:
             raise NotFound(slug)
         post = await self.reader.by_slug(slug)
         if post is None:
+            # A story merged into another: its address leads there, for good.
+            if successor := await self.reader.successor(slug):
+                return RedirectResponse(f"/story/{quote(successor['slug'])}", status_code=301)
             raise NotFound(slug)
         if not is_bot(request.headers.get("user-agent")):
             await self.reader.count_view(post["_id"])

@@ -58,6 +58,7 @@ def search_filter(query: str) -> dict[str, Any] | None:
 class PostReader:
     def __init__(self, database: Database, page_size: int) -> None:
         self.posts = database.collection("posts")
+        self.withdrawn = database.collection("withdrawn_posts")
         self.page_size = page_size
 
     async def page(self, number: int, where: dict[str, Any] | None = None) -> Page:
@@ -72,6 +73,18 @@ class PostReader:
 
     async def by_slug(self, slug: str) -> Post | None:
         return await self.posts.find_one({"slug": slug})
+
+    async def successor(self, slug: str, most_merges: int = 10) -> Post | None:
+        """For the slug of a withdrawn post: the post of the story its articles joined
+        (following that story's own merges), once that story is published."""
+        withdrawn = await self.withdrawn.find_one({"slug": slug})
+        for _ in range(most_merges):
+            if withdrawn is None:
+                return None
+            if post := await self.posts.find_one({"_id": withdrawn["merged_into"]}):
+                return post
+            withdrawn = await self.withdrawn.find_one({"_id": withdrawn["merged_into"]})
+        return None
 
     async def related(self, post: Post, count: int = 4) -> list[Post]:
         """Posts sharing a tag with `post`, else the latest of its category."""

@@ -31,7 +31,8 @@ SERVICE = "summarizer"
 
 updates_total = Counter(
     "pressroom_summarizer_updates_total",
-    "stories.updated events received: queued, or stale (a newer version was already seen).",
+    "stories.updated events received: queued, withdrawn (nothing to summarise), or stale "
+    "(a newer version was already seen).",
     ["outcome"],
 )
 
@@ -68,7 +69,9 @@ def create_app(settings: SummarizerSettings) -> AsgiFastStream:
     async def on_story(story: StoryUpdated, message: KafkaMessage) -> None:
         record = cast(ConsumerRecord[bytes, bytes], message.raw_message)  # not a batch
         queued = await queue.accept(story, Origin(record.partition, record.offset))
-        updates_total.labels("queued" if queued else "stale").inc()
+        updates_total.labels(
+            "stale" if not queued else "withdrawn" if story.withdrawn else "queued"
+        ).inc()
 
     async def publish(summary: StorySummarized) -> None:
         await stories_summarized.publish(summary, key=summary.story_id.encode())

@@ -96,6 +96,7 @@ def compose(story_material: StoryMaterial, draft: Draft) -> tuple[StorySummarize
             )
             for a in story.articles
         ),
+        article_count=story.article_count,
         lead_image=_lead_image(material),
         published_at=min(
             (a.published_at for a in story.articles if a.published_at), default=story.first_seen_at

@@ -71,7 +71,7 @@ class SummaryQueue:
         update = {
             "$set": {
                 "version": story.version,
-                "due_at": now + self.quiet,
+                "due_at": None if story.withdrawn else now + self.quiet,  # nothing to summarise
                 "attempts": 0,
                 "origin": [origin.partition, origin.offset],
             },

@@ -19,14 +19,16 @@ REPO = Path(__file__).resolve().parents[2]
 DEPLOYED = available_services()
 
 
-def consumed_topics() -> dict[str, set[str]]:
-    """Service -> topics its consumer group reads, from the services' own brokers."""
-    topics: dict[str, set[str]] = {}
+def consumed_topics() -> dict[str, set[tuple[str, str]]]:
+    """Service -> (consumer group, topic) pairs it reads, from the services' own brokers."""
+    topics: dict[str, set[tuple[str, str]]] = {}
     for name in DEPLOYED:
         broker = importlib.import_module(f"services.{name}.app").app.brokers[0]
         for subscriber in broker.subscribers:
             if subscriber.group_id:  # the site reads without a group: nothing to scale
-                topics.setdefault(name, set()).update(subscriber.topic_names)
+                topics.setdefault(name, set()).update(
+                    (subscriber.group_id, topic) for topic in subscriber.topic_names
+                )
     return topics
 
 
@@ -51,9 +53,8 @@ def test_each_consumer_scales_on_the_topic_its_group_reads():
     assert {s["spec"]["scaleTargetRef"]["name"] for s in scaled} == set(consumers)
     for scaled_object in scaled:
         name = scaled_object["spec"]["scaleTargetRef"]["name"]
-        trigger = scaled_object["spec"]["triggers"][0]["metadata"]
-        assert trigger["consumerGroup"] == name
-        assert {trigger["topic"]} == consumers[name]
+        triggers = [t["metadata"] for t in scaled_object["spec"]["triggers"]]
+        assert {(t["consumerGroup"], t["topic"]) for t in triggers} == consumers[name]
         assert scaled_object["spec"]["maxReplicaCount"] <= 6  # the topics' partitions
 
 

@@ -10,6 +10,7 @@ from services.deduplicator.journal import Journal
 from services.deduplicator.settings import DeduplicatorSettings
 from services.deduplicator.state import Assignment
 from shared.db import Database
+from shared.events import StoryUpdated
 from tests.unit.deduplicator.articles import ORIGINAL, OTHER_OUTLET, SYNDICATED, UNRELATED, article
 
 
@@ -74,3 +75,50 @@ async def test_a_restarted_deduplicator_rebuilds_its_state_from_the_journal(data
     assert after.state.articles.keys() == {
         a.article_id for a in (UNRELATED, ORIGINAL, gdp, SYNDICATED, OTHER_OUTLET)
     }
+
+
+async def test_stories_brought_together_by_a_later_article_survive_a_restart(database: Database):
+    # Two short reports share little but the bridge's name; the third tells both halves.
+    reports = [
+        article(
+            "https://a.example/1", "a", "Oresund bridge closed", "Police closed the Oresund bridge."
+        ),
+        article(
+            "https://b.example/2",
+            "b",
+            "Oresund traffic halted",
+            "Storm winds halted Oresund traffic.",
+        ),
+        UNRELATED,
+        ORIGINAL,
+        article(
+            "https://c.example/3",
+            "c",
+            "Storm closes Oresund bridge",
+            "Police closed the Oresund bridge as storm winds halted traffic.",
+        ),
+    ]
+    before = deduplicator(database)
+    outcomes = [await before.process(report) for report in reports]
+    after = deduplicator(database)
+    await after.catch_up()
+
+    first, second, *_, bridging = outcomes
+    assert first.story is not None
+    assert second.story is not None
+    assert first.story.story_id != second.story.story_id
+    assert bridging.story is not None
+    assert {a.article_id for a in bridging.story.articles} == {
+        r.article_id for r in (reports[0], reports[1], reports[4])
+    }
+    (withdrawn,) = bridging.changed
+    assert withdrawn.merged_into == bridging.story.story_id
+    for state in (before.state, after.state):
+        for announced in (bridging.story, withdrawn):
+            assert same_story(state.story_event(announced.story_id), announced)
+
+
+def same_story(a: StoryUpdated, b: StoryUpdated) -> bool:
+    """The same story at the same version (each announcement is its own event)."""
+    envelope = {"event_id", "occurred_at"}
+    return a.model_dump(exclude=envelope) == b.model_dump(exclude=envelope)

@@ -9,9 +9,10 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 
 from services.publisher.app import create_app
 from services.publisher.settings import PublisherSettings
+from shared.db import Database
 from shared.events import PostPublished
-from shared.topics import POSTS_PUBLISHED, STORIES_SUMMARIZED
-from tests.factories import make_summary
+from shared.topics import POSTS_PUBLISHED, STORIES_SUMMARIZED, STORIES_UPDATED
+from tests.factories import make_article, make_story, make_summary, make_withdrawal
 from tests.in_memory import in_memory
 from tests.infra import MONGO
 
@@ -40,3 +41,21 @@ async def test_each_new_version_is_announced_a_stale_one_is_not():
     post, key = announced[0]
     assert key == post.story_id.encode()
     assert post.slug == "storm-closes-oresund-bridge-for-14-hours-555555"
+
+
+async def test_a_withdrawn_story_takes_its_post_off_the_site_and_other_updates_are_skipped():
+    name = f"pressroom_test_{uuid.uuid4().hex[:12]}"
+    app = create_app(PublisherSettings(mongo_url=MONGO, mongo_database=name))
+    database = Database(MONGO, name)
+    posts = database.collection("posts")
+
+    async with in_memory(app, name) as br:
+        summary = make_summary(version=1)
+        await br.publish(summary, STORIES_SUMMARIZED, key=summary.story_id.encode())
+        live = make_story(make_article("https://harbour-news.example/s"), version=2)
+        await br.publish(live, STORIES_UPDATED, key=live.story_id.encode())
+        assert await posts.find_one({"_id": summary.story_id}) is not None
+        withdrawal = make_withdrawal(version=3, merged_into="6" * 32)
+        await br.publish(withdrawal, STORIES_UPDATED, key=withdrawal.story_id.encode())
+        assert await posts.find_one({"_id": summary.story_id}) is None
+    await database.close()

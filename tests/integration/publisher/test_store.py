@@ -6,7 +6,7 @@ import asyncio
 
 from services.publisher.store import Outcome, PostStore
 from shared.db import Database
-from tests.factories import make_summary
+from tests.factories import make_summary, make_withdrawal
 
 
 async def store_for(database: Database) -> PostStore:
@@ -77,3 +77,22 @@ async def test_versions_racing_from_two_replicas_leave_the_newest(database: Data
     post = await database.collection("posts").find_one({"_id": "5" * 32})
     assert post is not None
     assert (post["version"], post["headline"]) == (11, "Version 11")
+
+
+async def test_a_withdrawn_story_leaves_the_site_and_no_late_summary_brings_it_back(
+    database: Database,
+):
+    store = await store_for(database)
+    await store.publish(make_summary(version=2))
+    withdrawal = make_withdrawal(version=3, merged_into="6" * 32)
+
+    assert await store.withdraw(withdrawal)
+    assert not await store.withdraw(withdrawal)  # a redelivery changes nothing
+    late = await store.publish(make_summary(version=2, headline="Late words"))
+
+    assert late.outcome is Outcome.WITHDRAWN
+    assert await database.collection("posts").find_one({"_id": "5" * 32}) is None
+    recorded = await database.collection("withdrawn_posts").find_one({"_id": "5" * 32})
+    assert recorded is not None
+    assert (recorded["merged_into"], recorded["version"]) == ("6" * 32, 3)
+    assert recorded["slug"] == "storm-closes-oresund-bridge-for-14-hours-555555"

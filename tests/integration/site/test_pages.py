@@ -13,7 +13,7 @@ from services.summarizer.composer import compose
 from services.summarizer.draft import ExtractiveBackend
 from services.summarizer.material import StoryMaterial
 from shared.events import StorySummarized
-from tests.factories import make_summary
+from tests.factories import make_summary, make_withdrawal
 from tests.unit.summarizer.stories import STORY
 
 
@@ -211,3 +211,27 @@ async def test_a_database_outage_shows_the_500_page_not_a_traceback():
     assert response.status_code == 500
     assert "Something went wrong" in response.text
     assert "Traceback" not in response.text
+
+
+async def test_the_page_of_a_story_merged_into_another_leads_to_that_story(
+    posts: PostStore, site: Site, browser: httpx.AsyncClient
+):
+    merged, taker = "5" * 32, "6" * 32
+    old_slug, new_slug = await publish(
+        posts,
+        site,
+        make_summary(merged, headline="Storm closes Oresund bridge"),
+        make_summary(taker, headline="Storm shuts bridges across Denmark and Sweden"),
+    )
+    assert f"/story/{old_slug}" in main_of((await browser.get("/")).text)
+    await posts.withdraw(make_withdrawal(version=2, merged_into=taker, story_id=merged))
+    site.cache.clear()
+
+    moved = await browser.get(f"/story/{old_slug}")
+    home = await browser.get("/")
+
+    assert moved.status_code == 301
+    assert moved.headers["location"] == f"/story/{new_slug}"
+    assert (await browser.get(f"/story/{old_slug}", follow_redirects=True)).status_code == 200
+    assert f"/story/{old_slug}" not in main_of(home.text)
+    assert f"/story/{new_slug}" in main_of(home.text)

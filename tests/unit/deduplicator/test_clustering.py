@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime, timedelta
 
+from services.deduplicator.clustering import ClusteringSettings
 from services.deduplicator.evaluation import LabelledArticle, cluster_stream, read_labelled
 
 T0 = datetime(2021, 6, 23, 12, tzinfo=UTC)
@@ -88,3 +90,68 @@ def test_lines_sharing_an_id_are_each_scored_as_their_own_article(tmp_path):
 
     assert [a.id for a in articles] == ["empty", "empty#2"]
     assert [a.cluster for a in articles] == ["a", "b"]
+
+
+def test_the_stories_come_out_the_same_whatever_order_the_articles_arrive_in():
+    articles = stream()
+    expected = partition(cluster_stream(articles))
+    for seed in range(5):
+        shuffled = list(articles)
+        random.Random(seed).shuffle(shuffled)
+        assert partition(cluster_stream(shuffled)) == expected
+
+
+def test_a_later_article_brings_two_reports_of_one_event_into_one_story():
+    # Two short reports share little but the bridge's name: apart, they start two
+    # stories; the third tells both halves, and the three become one story.
+    rows = [
+        ("br-1", "br", "Oresund bridge closed", "Police closed the Oresund bridge.", "A"),
+        ("br-2", "br", "Oresund traffic halted", "Storm winds halted Oresund traffic.", "B"),
+        *STREAM[:2],
+        (
+            "br-3",
+            "br",
+            "Storm closes Oresund bridge",
+            "Police closed the Oresund bridge as storm winds halted traffic.",
+            "C",
+        ),
+    ]
+    articles = stream(rows)
+    before = cluster_stream(articles[:4])
+    after = cluster_stream(articles)
+
+    assert before["br-1"] != before["br-2"]
+    assert after["br-1"] == after["br-2"] == after["br-3"]
+
+
+def test_reports_naming_different_weekdays_are_held_apart_by_the_weekday_penalty():
+    # On a stream this small every similarity is far above the threshold; a penalty as
+    # large as a whole similarity shows what the tuned one does at the margin.
+    settings = ClusteringSettings(weekday_penalty=1.0)
+    report = "New jobless claims fell to a pandemic low, the Labor Department said on {day}."
+    other = "Jobless claims fell again, figures showed on {day}, as hiring picked up."
+
+    def same_story(first_day: str, second_day: str) -> bool:
+        rows = [
+            *STREAM,
+            ("j-1", "j", "Jobless claims fall to pandemic low", report.format(day=first_day), "A"),
+            (
+                "j-2",
+                "j",
+                "Jobless claims fall as hiring picks up",
+                other.format(day=second_day),
+                "B",
+            ),
+        ]
+        story_of = cluster_stream(stream(rows), settings)
+        return story_of["j-1"] == story_of["j-2"]
+
+    assert same_story("Thursday", "Thursday")
+    assert not same_story("Thursday", "Monday")
+
+
+def partition(story_of: dict[str, str]) -> set[frozenset[str]]:
+    stories: dict[str, set[str]] = {}
+    for article_id, story_id in story_of.items():
+        stories.setdefault(story_id, set()).add(article_id)
+    return {frozenset(members) for members in stories.values()}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from services.deduplicator.clustering import Move
+from services.deduplicator.journal import assignment_of, entry_document
 from services.deduplicator.settings import DeduplicatorSettings
 from services.deduplicator.state import Assignment, DedupState
 from shared.events import ArticleFetched, StoryUpdated
@@ -101,3 +105,79 @@ def test_a_story_event_carries_at_most_the_configured_number_of_articles():
     assert story is not None
     assert story.article_count == 2
     assert [a.article_id for a in story.articles] == [ORIGINAL.article_id]
+
+
+def test_an_article_that_changes_story_takes_its_copies_and_an_emptied_story_is_withdrawn():
+    state = DedupState(DeduplicatorSettings())
+    journal: list[Assignment] = []
+    for fetched in (ORIGINAL, SYNDICATED, UNRELATED):
+        entry = state.decide(fetched)
+        assert isinstance(entry, Assignment)
+        state.apply(entry)
+        journal.append(entry)
+    assert journal[1].decision == "copy"
+    report, storm = state.story_event(journal[0].story_id), state.story_event(journal[2].story_id)
+    # The clusterer decides that the new article, and the original report with it, belong
+    # in the storm's story (a made-up placement: the bookkeeping is what is checked here).
+    decision = state.decide(OTHER_OUTLET)
+    assert isinstance(decision, Assignment)
+    assert decision.placement is not None
+    moved = replace(
+        decision,
+        story_id=storm.story_id,
+        placement=replace(
+            decision.placement,
+            story_id=storm.story_id,
+            moves=(Move(ORIGINAL.article_id, report.story_id, storm.story_id),),
+        ),
+    )
+    journal.append(moved)
+    state.apply(moved)
+    rebuilt = DedupState(DeduplicatorSettings())  # a restart: the journal read back
+    for n, entry in enumerate(journal):
+        rebuilt.apply(assignment_of(entry_document(n, entry)))
+
+    for current in (state, rebuilt):
+        outcome = current.outcome(moved)
+        assert outcome.story is not None
+        assert outcome.story.story_id == storm.story_id
+        assert {a.article_id for a in outcome.story.articles} == {
+            UNRELATED.article_id,
+            ORIGINAL.article_id,
+            SYNDICATED.article_id,
+            OTHER_OUTLET.article_id,
+        }
+        assert outcome.story.version == storm.version + 1
+        (withdrawn,) = outcome.changed
+        assert (withdrawn.story_id, withdrawn.merged_into) == (report.story_id, storm.story_id)
+        assert (withdrawn.articles, withdrawn.article_count) == ((), 0)
+        assert withdrawn.version == report.version + 1
+
+
+def test_articles_split_off_into_a_new_story_start_it():
+    state = DedupState(DeduplicatorSettings())
+    for fetched in (ORIGINAL, UNRELATED):
+        entry = state.decide(fetched)
+        assert isinstance(entry, Assignment)
+        state.apply(entry)
+    report = state.story_event(state.articles[ORIGINAL.article_id].story_id)
+    decision = state.decide(OTHER_OUTLET)
+    assert isinstance(decision, Assignment)
+    assert decision.placement is not None
+    split_off = "7" * 32
+    state.apply(
+        replace(
+            decision,
+            story_id=report.story_id,
+            placement=replace(
+                decision.placement,
+                story_id=report.story_id,
+                moves=(Move(ORIGINAL.article_id, report.story_id, split_off),),
+            ),
+        )
+    )
+
+    assert [a.article_id for a in state.story_event(split_off).articles] == [ORIGINAL.article_id]
+    assert [a.article_id for a in state.story_event(report.story_id).articles] == [
+        OTHER_OUTLET.article_id
+    ]
