@@ -22,6 +22,7 @@ builds it from nothing, through the same code.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -109,35 +110,43 @@ def average_link(
     threshold: float,
 ) -> list[list[str]]:
     """Agglomerative clustering: repeatedly join the two clusters with the highest mean
-    pairwise score above `threshold` that `may_join` allows. Ties go to the earlier pair,
-    so the result depends only on the scores and the order of `items`."""
+    pairwise score above `threshold` that `may_join` allows (once refused, a pair stays
+    refused: joining only adds to a cluster). Ties go to the earlier pair, so the result
+    depends only on the scores and the order of `items`. A heap of candidate joins, each
+    stamped with its clusters' sizes, keeps it O(n² log n)."""
     clusters = {i: [item] for i, item in enumerate(items)}
     labels = {i: {item} for i, item in enumerate(items)}
-    totals = {
-        (i, j): score(items[i], items[j])
-        for i in range(len(items))
-        for j in range(i + 1, len(items))
-    }
-    while True:
-        best: tuple[float, int, int] | None = None
-        for (i, j), total in totals.items():
-            mean = total / (len(clusters[i]) * len(clusters[j]))
-            if (
-                mean > threshold
-                and (best is None or mean > best[0])
-                and may_join(labels[i], labels[j])
-            ):
-                best = (mean, i, j)
-        if best is None:
-            return [clusters[i] for i in sorted(clusters)]
-        _, keep, gone = best
+    totals: dict[tuple[int, int], float] = {}
+    heap: list[tuple[float, int, int, int, int]] = []
+    for i in range(len(items)):
+        for j in range(i + 1, len(items)):
+            totals[(i, j)] = total = score(items[i], items[j])
+            if total > threshold:
+                heap.append((-total, i, j, 1, 1))
+    heapq.heapify(heap)
+    while heap:
+        _, keep, gone, keep_size, gone_size = heapq.heappop(heap)
+        if (
+            gone not in clusters
+            or keep not in clusters
+            or (len(clusters[keep]), len(clusters[gone])) != (keep_size, gone_size)
+            or not may_join(labels[keep], labels[gone])
+        ):
+            continue  # stale (a cluster has changed since), or refused
         clusters[keep] += clusters.pop(gone)
         labels[keep] |= labels.pop(gone)
         del totals[(keep, gone)]
         for other in clusters:
-            if other != keep:
-                merged = totals.pop((min(gone, other), max(gone, other)))
-                totals[(min(keep, other), max(keep, other))] += merged
+            if other == keep:
+                continue
+            pair = (min(keep, other), max(keep, other))
+            totals[pair] += totals.pop((min(gone, other), max(gone, other)))
+            mean = totals[pair] / (len(clusters[keep]) * len(clusters[other]))
+            if mean > threshold:
+                first, second = pair
+                sizes = (len(clusters[first]), len(clusters[second]))
+                heapq.heappush(heap, (-mean, first, second, *sizes))
+    return [clusters[i] for i in sorted(clusters)]
 
 
 class StoryClusterer:
@@ -231,15 +240,16 @@ class StoryClusterer:
                 return {**self.similarities[item], new: similarities[item]}
             return self.similarities[item]
 
+        adjacent = {item: neighbours(item) for item in group}
         k = self.settings.neighbours
         radius = {
-            item: sum(sorted(neighbours(item).values(), reverse=True)[:k]) / k for item in group
+            item: sum(sorted(adjacent[item].values(), reverse=True)[:k]) / k for item in group
         }
         days = {item: self._article(item, article).weekdays for item in group}
         sources = {item: self._article(item, article).source_id for item in group}
 
         def score(a: str, b: str) -> float:
-            corrected = neighbours(a).get(b, 0.0) - (radius[a] + radius[b]) / 2
+            corrected = adjacent[a].get(b, 0.0) - (radius[a] + radius[b]) / 2
             if days[a] and days[b] and not days[a] & days[b]:
                 corrected -= self.settings.weekday_penalty
             return corrected
