@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from shared.topics import ARTICLES_RAW, STORIES_UPDATED
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,6 +31,9 @@ def test_the_committed_asyncapi_document_matches_the_code(tmp_path: Path):
         capture_output=True,
     )
     committed = (REPO / "docs" / "asyncapi.yaml").read_text()
-    assert generated.read_text() == committed, "docs/asyncapi.yaml is stale: run `make docs`"
+    # Compared as data: FastStream may list one service's two subscribers in either order.
+    assert yaml.safe_load(generated.read_text()) == yaml.safe_load(committed), (
+        "docs/asyncapi.yaml is stale: run `make docs`"
+    )
     for topic in (ARTICLES_RAW, STORIES_UPDATED):
         assert f"{topic}:" in committed
