@@ -165,15 +165,19 @@ class StoryClusterer:
         """Where `article` goes, and which earlier articles change story with it."""
         weights = TermWeights(self.documents + 1, self.frequencies, frozenset(article.terms))
         vector = weights.vector(article.terms)
-        keys = sorted(vector, key=vector.__getitem__, reverse=True)[: self.settings.candidate_terms]
+        ranked = sorted(vector, key=vector.__getitem__, reverse=True)
+        keys = ranked[: self.settings.candidate_terms]  # what the article is found under
+        # Looked up by its best terms that earlier articles are found under: its very best
+        # are often its own (a name no one used yet), which find nothing.
+        lookup = [term for term in ranked if term in self.articles_by_term]
         similarities: dict[str, float] = {}
-        for other in self._candidates(keys, article.seen_at):
+        for other in self._candidates(lookup[: self.settings.candidate_terms], article.seen_at):
             similarity = self._similarity(
                 article, vector, self.articles[other], weights.vector(self.articles[other].terms)
             )
             if similarity >= self.settings.least_similarity:
                 similarities[other] = similarity
-        story_id, moves = self._recluster(article, similarities, new_story_id)
+        story_id, moves = self._recluster(article, similarities, weights, new_story_id)
         return Placement(story_id, tuple(keys), tuple(similarities.items()), moves)
 
     def add(self, article: ClusterArticle, placement: Placement) -> None:
@@ -224,6 +228,7 @@ class StoryClusterer:
         self,
         article: ClusterArticle,
         similarities: dict[str, float],
+        weights: TermWeights,
         new_story_id: Callable[[], str],
     ) -> tuple[str, tuple[Move, ...]]:
         new = article.article_id
@@ -240,7 +245,19 @@ class StoryClusterer:
                 return {**self.similarities[item], new: similarities[item]}
             return self.similarities[item]
 
-        adjacent = {item: neighbours(item) for item in group}
+        adjacent = {item: dict(neighbours(item)) for item in group}
+        # Within the group, similarities with today's term weights: those recorded were
+        # weighed when the later article came, and early in a stream every word is rare.
+        members = [self._article(item, article) for item in group]
+        vectors = [weights.vector(member.terms) for member in members]
+        for i in range(len(group)):
+            for j in range(i + 1, len(group)):
+                fresh = self._similarity(members[i], vectors[i], members[j], vectors[j])
+                for a, b in ((group[i], group[j]), (group[j], group[i])):
+                    if fresh >= self.settings.least_similarity:
+                        adjacent[a][b] = fresh
+                    else:
+                        adjacent[a].pop(b, None)
         k = self.settings.neighbours
         radius = {
             item: sum(sorted(adjacent[item].values(), reverse=True)[:k]) / k for item in group

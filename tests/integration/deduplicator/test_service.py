@@ -157,4 +157,4 @@ async def test_a_replica_killed_mid_stream_loses_no_article_and_adds_none_twice(
     for story in (await stories_in(database)).values():
         ids = [a.article_id for a in story.articles]
         assert len(ids) == len(set(ids)) == story.article_count == 3
-        assert story.version == 3
+        assert story.version >= 3  # a change per article, more if one moved between stories
