@@ -23,6 +23,7 @@ builds it from nothing, through the same code.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -78,17 +79,20 @@ class Placement:
 @dataclass(frozen=True)
 class TermWeights:
     """TF-IDF weights from `documents` articles, of which `frequencies[t]` hold term t;
-    the terms in `counted` are counted once more (the article being placed)."""
+    the terms in `counted` are counted once more (the article being placed). The IDF
+    counts `prior_documents` more articles that hold none of the terms: early in a
+    stream, a word that two of three articles share is not yet a common word."""
 
     documents: int
     frequencies: Mapping[str, int]
     counted: frozenset[str] = frozenset()
+    prior_documents: int = 10
 
     def vector(self, terms: Terms) -> dict[str, float]:
         weights = {
             term: (1.0 + math.log(count))
             * math.log(
-                (self.documents + 1)
+                (self.documents + 1 + self.prior_documents)
                 / (self.frequencies.get(term, 0) + (term in self.counted) + 0.5)
             )
             for term, count in terms.items()
@@ -237,27 +241,7 @@ class StoryClusterer:
             key=lambda story: self.arrival[self.members[story][0]],
         )
         group = [new, *(member for story in stories for member in self.members[story])]
-
-        def neighbours(item: str) -> Mapping[str, float]:
-            if item == new:
-                return similarities
-            if item in similarities:
-                return {**self.similarities[item], new: similarities[item]}
-            return self.similarities[item]
-
-        adjacent = {item: dict(neighbours(item)) for item in group}
-        # Within the group, similarities with today's term weights: those recorded were
-        # weighed when the later article came, and early in a stream every word is rare.
-        members = [self._article(item, article) for item in group]
-        vectors = [weights.vector(member.terms) for member in members]
-        for i in range(len(group)):
-            for j in range(i + 1, len(group)):
-                fresh = self._similarity(members[i], vectors[i], members[j], vectors[j])
-                for a, b in ((group[i], group[j]), (group[j], group[i])):
-                    if fresh >= self.settings.least_similarity:
-                        adjacent[a][b] = fresh
-                    else:
-                        adjacent[a].pop(b, None)
+        adjacent = self._neighbourhood(group, article, similarities, weights)
         k = self.settings.neighbours
         radius = {
             item: sum(sorted(adjacent[item].values(), reverse=True)[:k]) / k for item in group
@@ -284,6 +268,33 @@ class StoryClusterer:
             if story_of[member] != self.story_of[member]
         )
         return story_of[new], moves
+
+    def _neighbourhood(
+        self,
+        group: list[str],
+        article: ClusterArticle,
+        similarities: Mapping[str, float],
+        weights: TermWeights,
+    ) -> dict[str, dict[str, float]]:
+        """Each group member's similarities to its neighbours: as recorded (with the new
+        article's added), but within the group weighed again with today's term weights:
+        a recorded one was weighed when the later article came, and early in a stream
+        every word looks rare."""
+        new = article.article_id
+        adjacent = {item: dict(self.similarities.get(item, {})) for item in group}
+        adjacent[new] = dict(similarities)
+        for other, similarity in similarities.items():
+            adjacent[other][new] = similarity
+        clustered = [self._article(item, article) for item in group]
+        vectors = [weights.vector(member.terms) for member in clustered]
+        for i, j in itertools.combinations(range(len(group)), 2):
+            fresh = self._similarity(clustered[i], vectors[i], clustered[j], vectors[j])
+            for a, b in ((group[i], group[j]), (group[j], group[i])):
+                if fresh >= self.settings.least_similarity:
+                    adjacent[a][b] = fresh
+                else:
+                    adjacent[a].pop(b, None)
+        return adjacent
 
     def _name(
         self, clusters: list[list[str]], stories: list[str], new_story_id: Callable[[], str]

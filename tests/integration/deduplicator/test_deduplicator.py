@@ -78,7 +78,7 @@ async def test_a_restarted_deduplicator_rebuilds_its_state_from_the_journal(data
 
 
 async def test_stories_brought_together_by_a_later_article_survive_a_restart(database: Database):
-    # Two short reports share little but the bridge's name; the third tells both halves.
+    # Two short reports share no word; the third tells both halves.
     reports = [
         article(
             "https://a.example/1", "a", "Oresund bridge closed", "Police closed the Oresund bridge."
@@ -86,16 +86,16 @@ async def test_stories_brought_together_by_a_later_article_survive_a_restart(dat
         article(
             "https://b.example/2",
             "b",
-            "Oresund traffic halted",
-            "Storm winds halted Oresund traffic.",
+            "Winds halt Malmo traffic",
+            "Gale winds halted traffic to Malmo.",
         ),
         UNRELATED,
         ORIGINAL,
         article(
             "https://c.example/3",
             "c",
-            "Storm closes Oresund bridge",
-            "Police closed the Oresund bridge as storm winds halted traffic.",
+            "Gale closes Oresund bridge to Malmo",
+            "Police closed the Oresund bridge as gale winds halted traffic to Malmo.",
         ),
     ]
     before = deduplicator(database)

@@ -74,7 +74,13 @@ async def test_the_deduplicator_journals_each_articles_embedding_for_a_restart(
 async def test_the_eval_mixes_in_the_endpoints_embeddings(tmp_path: Path, embeddings_url: str):
     rows = [
         ("a1", "a", "Senate passes infrastructure bill", SENATE, "A"),
-        ("a2", "a", "Infrastructure package approved", SENATORS, "B"),
+        (
+            "a2",
+            "a",
+            "Lawmakers back highway funds",
+            "Congress voted new money for roads, railways, ports and airports in a spending bill.",
+            "B",
+        ),
         ("b1", "b", "Storm floods Louisiana", STORM, "A"),
     ]
     path = write_labelled(tmp_path / "labelled.jsonl", rows)
@@ -82,5 +88,5 @@ async def test_the_eval_mixes_in_the_endpoints_embeddings(tmp_path: Path, embedd
     lexical = await replay(path, None, DeduplicatorSettings())
     mixed = await replay(path, None, DeduplicatorSettings(embeddings_url=embeddings_url))
 
-    assert lexical.pairwise_f1 < 1.0  # two words in common are not enough...
-    assert mixed.pairwise_f1 == 1.0  # ...what they mean is
+    assert lexical.pairwise_f1 < 1.0  # one word in common ("bill") is not enough...
+    assert mixed.pairwise_f1 == 1.0  # ...with what the texts mean, it is

@@ -102,17 +102,17 @@ def test_the_stories_come_out_the_same_whatever_order_the_articles_arrive_in():
 
 
 def test_a_later_article_brings_two_reports_of_one_event_into_one_story():
-    # Two short reports share little but the bridge's name: apart, they start two
-    # stories; the third tells both halves, and the three become one story.
+    # Two short reports share no word (one on the bridge, one on the gale): apart, they
+    # start two stories; the third tells both halves, and the three become one story.
     rows = [
         ("br-1", "br", "Oresund bridge closed", "Police closed the Oresund bridge.", "A"),
-        ("br-2", "br", "Oresund traffic halted", "Storm winds halted Oresund traffic.", "B"),
+        ("br-2", "br", "Winds halt Malmo traffic", "Gale winds halted traffic to Malmo.", "B"),
         *STREAM[:2],
         (
             "br-3",
             "br",
-            "Storm closes Oresund bridge",
-            "Police closed the Oresund bridge as storm winds halted traffic.",
+            "Gale closes Oresund bridge to Malmo",
+            "Police closed the Oresund bridge as gale winds halted traffic to Malmo.",
             "C",
         ),
     ]
