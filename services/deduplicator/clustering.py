@@ -174,14 +174,14 @@ class StoryClusterer:
         # Looked up by its best terms that earlier articles are found under: its very best
         # are often its own (a name no one used yet), which find nothing.
         lookup = [term for term in ranked if term in self.articles_by_term]
+        vectors = {article.article_id: vector}  # under this article's weights, each once
         similarities: dict[str, float] = {}
         for other in self._candidates(lookup[: self.settings.candidate_terms], article.seen_at):
-            similarity = self._similarity(
-                article, vector, self.articles[other], weights.vector(self.articles[other].terms)
-            )
+            vectors[other] = weights.vector(self.articles[other].terms)
+            similarity = self._similarity(article, vector, self.articles[other], vectors[other])
             if similarity >= self.settings.least_similarity:
                 similarities[other] = similarity
-        story_id, moves = self._recluster(article, similarities, weights, new_story_id)
+        story_id, moves = self._recluster(article, similarities, vectors, weights, new_story_id)
         return Placement(story_id, tuple(keys), tuple(similarities.items()), moves)
 
     def add(self, article: ClusterArticle, placement: Placement) -> None:
@@ -232,6 +232,7 @@ class StoryClusterer:
         self,
         article: ClusterArticle,
         similarities: dict[str, float],
+        vectors: dict[str, dict[str, float]],
         weights: TermWeights,
         new_story_id: Callable[[], str],
     ) -> tuple[str, tuple[Move, ...]]:
@@ -241,7 +242,7 @@ class StoryClusterer:
             key=lambda story: self.arrival[self.members[story][0]],
         )
         group = [new, *(member for story in stories for member in self.members[story])]
-        adjacent = self._neighbourhood(group, article, similarities, weights)
+        adjacent = self._neighbourhood(group, article, similarities, vectors, weights)
         k = self.settings.neighbours
         radius = {
             item: sum(sorted(adjacent[item].values(), reverse=True)[:k]) / k for item in group
@@ -274,6 +275,7 @@ class StoryClusterer:
         group: list[str],
         article: ClusterArticle,
         similarities: Mapping[str, float],
+        vectors: dict[str, dict[str, float]],
         weights: TermWeights,
     ) -> dict[str, dict[str, float]]:
         """Each group member's similarities to its neighbours: as recorded (with the new
@@ -285,15 +287,17 @@ class StoryClusterer:
         adjacent[new] = dict(similarities)
         for other, similarity in similarities.items():
             adjacent[other][new] = similarity
-        clustered = [self._article(item, article) for item in group]
-        vectors = [weights.vector(member.terms) for member in clustered]
-        for i, j in itertools.combinations(range(len(group)), 2):
-            fresh = self._similarity(clustered[i], vectors[i], clustered[j], vectors[j])
-            for a, b in ((group[i], group[j]), (group[j], group[i])):
+        clustered = {item: self._article(item, article) for item in group}
+        for item in group:
+            if item not in vectors:  # the candidates' are computed already
+                vectors[item] = weights.vector(clustered[item].terms)
+        for a, b in itertools.combinations(group, 2):
+            fresh = self._similarity(clustered[a], vectors[a], clustered[b], vectors[b])
+            for one, other in ((a, b), (b, a)):
                 if fresh >= self.settings.least_similarity:
-                    adjacent[a][b] = fresh
+                    adjacent[one][other] = fresh
                 else:
-                    adjacent[a].pop(b, None)
+                    adjacent[one].pop(other, None)
         return adjacent
 
     def _name(
