@@ -22,11 +22,11 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## create .venv with the pinned dependencies
 
-infra: $(STAMP) ## start Kafka and the MongoDB-compatible server (idempotent), create topics
+infra: $(STAMP) ## build (once) and start Kafka and the database (FerretDB v2 on PostgreSQL+DocumentDB), create topics
 	deploy/local/infra.sh up
 	$(BIN)/pressroom topics create
 
-infra-down: ## stop Kafka and the database (data kept in var/)
+infra-down: ## stop Kafka, FerretDB and PostgreSQL (data kept in var/)
 	deploy/local/infra.sh down
 
 infra-status: ## say whether Kafka and the database run
@@ -60,7 +60,7 @@ check-deploy: $(STAMP) ## validate compose, the k8s overlays and the Prometheus 
 	deploy/check.sh
 
 test: lint check-deploy infra ## lint, deployment checks, then every test (unit and integration)
-	$(BIN)/pytest tests -q
+	$(BIN)/pytest tests -q --durations=15
 
 embeddings: $(STAMP) ## serve BGE-small as an OpenAI-compatible /v1/embeddings on 127.0.0.1:8100
 	$(BIN)/pressroom embeddings-server --port 8100

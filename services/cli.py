@@ -351,6 +351,9 @@ def dlq_replay(
     error_contains: Annotated[
         str | None, typer.Option(help="Replay only letters whose error contains this.")
     ] = None,
+    key: Annotated[
+        str | None, typer.Option(help="Replay only letters with this key (a story_id, say).")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="Replay at most this many.")] = None,
 ) -> None:
     """Send dead letters back to their topic (once each), after their cause is fixed."""
@@ -371,6 +374,7 @@ def dlq_replay(
                     database,
                     topic,
                     error_contains=error_contains,
+                    key=key,
                     limit=limit,
                     progress=lambda item, outcome: bar.advance(task),
                 )
@@ -378,7 +382,7 @@ def dlq_replay(
             await database.close()
         typer.echo(
             f"replayed {report.replayed}, already replayed before {report.already}, "
-            f"skipped {report.skipped} (error did not match)"
+            f"skipped {report.skipped} (error or key did not match)"
         )
 
     asyncio.run(run())

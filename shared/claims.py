@@ -1,9 +1,10 @@
 """Exclusive claims in MongoDB: held by one process at a time, for work that must not
 interleave across replicas (assigning a story, replacing a post).
 
-Taking a free claim is an insert of its key (the claim document is deleted on release),
-which a unique `_id` makes atomic on MongoDB and FerretDB alike; a compare-and-set on an
-existing document is not atomic on FerretDB. A crashed holder's lease expires.
+Taking a claim is an upsert of its key filtered on an expired lease: a free or expired
+claim is taken, a held one makes the upsert's insert fail on the unique `_id` (atomic on
+MongoDB and FerretDB v2 alike). The claim is deleted on release; a crashed holder's lease
+expires.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import OperationFailure
 
-from shared.db import Database
+from shared.db import Database, is_duplicate_key
 
 
 class Claims:
@@ -41,7 +42,9 @@ class Claims:
                     upsert=True,
                 )
                 break
-            except DuplicateKeyError:
+            except OperationFailure as error:
+                if not is_duplicate_key(error):
+                    raise
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.2)
         try:

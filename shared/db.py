@@ -1,9 +1,9 @@
 """MongoDB access, the one place that talks to the driver (PyMongo's async API).
 
-The same code runs on MongoDB (compose, production) and FerretDB (development, tests), so
-it uses only what both support: CRUD, unique and compound indexes, `find_one_and_update`
-with upsert, `$inc`, `$regex`. No `$text`, TTL indexes, `$lookup`, transactions or
-change streams.
+The same code runs on MongoDB (compose, production) and FerretDB v2 on DocumentDB
+(development, tests), so it uses only what both support: CRUD, unique, compound, text and
+TTL indexes, `find_one_and_update` with upsert. No transactions or change streams
+(FerretDB v2 has neither). README's "the local database" lists what differs.
 """
 
 from __future__ import annotations
@@ -13,10 +13,33 @@ from typing import Any
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
 from shared.settings import ServiceSettings
 
 Document = dict[str, Any]
+
+
+def is_duplicate_key(error: PyMongoError) -> bool:
+    """A unique index refused the write: MongoDB's E11000 (DuplicateKeyError), or the form
+    FerretDB v2 gives it when two upserts of one `_id` race (code 1, carrying PostgreSQL's
+    "duplicate key value violates unique constraint")."""
+    return isinstance(error, DuplicateKeyError) or (
+        isinstance(error, OperationFailure)
+        and error.code == 1
+        and "duplicate key value violates unique constraint" in str(error)
+    )
+
+
+async def upsert(collection: AsyncCollection[Document], where: Document, update: Document) -> None:
+    """`update_one` with upsert, as MongoDB does it for an equality on `_id`: when a
+    concurrent upsert inserted the document first, the update applies to theirs."""
+    try:
+        await collection.update_one(where, update, upsert=True)
+    except OperationFailure as error:
+        if not is_duplicate_key(error):
+            raise
+        await collection.update_one(where, update, upsert=True)
 
 
 class Database:

@@ -41,7 +41,8 @@ def why_down(kafka: str = KAFKA, mongo: str = MONGO) -> str | None:
     if not reachable(address_of(mongo)):
         problems.append(
             f"the MongoDB-compatible server is down: nothing answers at {mongo} "
-            f"(start it with `make infra`; its log is var/log/ferretdb.log)"
+            "(start it with `make infra`; its logs are var/log/ferretdb.log and "
+            "var/log/postgres.log)"
         )
     return "; ".join(problems) or None
 

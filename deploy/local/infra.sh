@@ -1,35 +1,103 @@
 #!/usr/bin/env bash
-# Real infrastructure without Docker: a single-node Apache Kafka broker (KRaft) built from
-# Maven Central, and FerretDB (SQLite backend) built with Go as a MongoDB-wire-compatible
-# server. Artifacts are cached in ~/.cache/pressroom; data, logs and pids live in var/.
+# Real infrastructure without Docker:
+# - a single-node Apache Kafka broker (KRaft) from its Maven Central artifacts, run with java;
+# - the MongoDB-compatible database: FerretDB v2 (built with Go from the module proxy) in
+#   front of Debian's PostgreSQL with the DocumentDB extension (built from source).
+# Builds are cached in ~/.cache/pressroom, keyed by what goes into them; data, logs and
+# pids live in var/.
 #
-#   infra.sh up       build what is missing, start what is not running, wait until ready
-#   infra.sh down     stop both (data kept)
-#   infra.sh status   say what runs
-#   infra.sh reset    stop both and delete their data
-#   infra.sh restart kafka|ferretdb   stop one and start it again (fault tests use it)
+#   infra.sh up        build what is missing, start what is not running, wait until ready
+#   infra.sh down      stop everything (data kept)
+#   infra.sh status    say what runs
+#   infra.sh reset     stop everything and delete its data
+#   infra.sh restart kafka|postgres|ferretdb|database
+#                      stop one (database: PostgreSQL and FerretDB) and start it again
+#   infra.sh build     build what is missing, start nothing
 #
-# PRESSROOM_FERRETDB_DEBUG_LISTEN=127.0.0.1:6060 makes FerretDB serve Go's pprof profiles.
+# Settings (environment):
+#   PRESSROOM_CACHE            build cache (default ~/.cache/pressroom)
+#   PRESSROOM_VAR              data, logs and pids (default var/ in the checkout)
+#   PRESSROOM_VENDOR_DIR       offline copies of the database's sources (default
+#                              ../shared/vendor beside the checkout; see documentdb/sources.txt)
+#   PRESSROOM_POSTGRES_LISTEN  PostgreSQL's listen address (default 127.0.0.1)
+#   PRESSROOM_POSTGRES_PORT    PostgreSQL's port (default 27432)
+#   PRESSROOM_POSTGRES_PASSWORD  the superuser's password: required when PostgreSQL or
+#                              FerretDB listens beyond loopback (there, FerretDB
+#                              authenticates its clients as PostgreSQL users)
+#   PRESSROOM_FERRETDB_LISTEN  FerretDB's MongoDB address (default 127.0.0.1:27017)
+#   PRESSROOM_FERRETDB_DEBUG_ADDR  FerretDB's metrics, readiness and pprof (default
+#                              127.0.0.1:27019)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${PRESSROOM_CACHE:-$HOME/.cache/pressroom}
 var=${PRESSROOM_VAR:-$repo/var}
+start_timeout=${PRESSROOM_INFRA_TIMEOUT:-90}
+
 kafka_version=$(grep -A1 '<artifactId>kafka_2.13</artifactId>' "$here/kafka/pom.xml" | sed -n 's:.*<version>\(.*\)</version>.*:\1:p')
 kafka_libs=$cache/kafka-$kafka_version/libs
-ferretdb_key=$(cat "$here/ferretdb/go.mod" "$here/ferretdb/go.sum" "$here/ferretdb/main.go" "$here/ferretdb/"*.patch | sha256sum | cut -c1-12)
-ferretdb_bin=$cache/ferretdb-$ferretdb_key/ferretdb
-start_timeout=${PRESSROOM_INFRA_TIMEOUT:-90}
+
+pg_major=15
+pg_listen=${PRESSROOM_POSTGRES_LISTEN:-127.0.0.1}
+pg_port=${PRESSROOM_POSTGRES_PORT:-27432}
+pg_data=$var/postgres
+ferretdb_listen=${PRESSROOM_FERRETDB_LISTEN:-127.0.0.1:27017}
+ferretdb_port=${ferretdb_listen##*:}
+ferretdb_debug=${PRESSROOM_FERRETDB_DEBUG_ADDR:-127.0.0.1:27019}
+ferretdb_version=$(tr -d '[:space:]' <"$here/ferretdb/version.txt")
+
+# Debian packages the database is built from and runs on.
+debian_packages=(
+  "postgresql-$pg_major" "postgresql-server-dev-$pg_major" "postgresql-$pg_major-cron"
+  "postgresql-$pg_major-rum" "postgresql-$pg_major-postgis-3" libpcre2-dev
+  libintelrdfpmath-dev libkrb5-dev pkg-config cmake build-essential curl git
+)
 
 mkdir -p "$var/log" "$var/run"
 
 say() { printf 'infra: %s\n' "$*"; }
 die() { printf 'infra: error: %s\n' "$*" >&2; exit 1; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_open() { (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+is_loopback() { case $1 in 127.*|localhost|::1|\[::1\]*) return 0 ;; *) return 1 ;; esac; }
+
+http_ok() {  # host:port path -> true when it answers 200
+  local host=${1%:*} port=${1##*:} status
+  status=$( (exec 3<>"/dev/tcp/$host/$port" && printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&3 && head -n1 <&3) 2>/dev/null) || return 1
+  [[ $status == *" 200 "* ]]
+}
+
+# -- builds ----------------------------------------------------------------------------
+
+ensure_debian_packages() {
+  local missing=() package
+  for package in "${debian_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+      || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  [ "$(id -u)" -eq 0 ] || die "missing Debian packages: sudo apt-get install ${missing[*]}"
+  say "installing Debian packages: ${missing[*]}"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
+    >"$var/log/apt.log" 2>&1 || die "apt-get install failed; see $var/log/apt.log"
+}
+
+package_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null; }
+
+# The build's key: what goes into it, including the Debian packages it copies.
+documentdb_key() {
+  {
+    cat "$here/documentdb/sources.txt" "$here/documentdb/build.sh" "$here/documentdb/"*.patch
+    for package in "postgresql-$pg_major" "postgresql-$pg_major-cron" "postgresql-$pg_major-rum" \
+      "postgresql-$pg_major-postgis-3" libintelrdfpmath-dev libpcre2-dev; do
+      echo "$package $(package_version "$package")"
+    done
+  } | sha256sum | cut -c1-12
+}
 
 build_kafka() {
   [ -f "$kafka_libs/kafka_2.13-$kafka_version.jar" ] && return
@@ -41,28 +109,34 @@ build_kafka() {
   rm -rf "$kafka_libs" && mv "$kafka_libs.tmp" "$kafka_libs"
 }
 
-build_ferretdb() {
-  [ -x "$ferretdb_bin" ] && return
-  say "building FerretDB into $ferretdb_bin"
-  command -v go >/dev/null || die "go not found: install Go"
-  mkdir -p "$(dirname "$ferretdb_bin")"
-  # Built from a vendored copy with our patches applied (see ferretdb/*.patch).
-  local src
-  src=$(mktemp -d)
-  cp "$here/ferretdb/go.mod" "$here/ferretdb/go.sum" "$here/ferretdb/main.go" "$src/"
-  (
-    set -e
-    cd "$src"
-    go mod vendor
-    for patch in "$here/ferretdb/"*.patch; do
-      git apply --directory=vendor/github.com/FerretDB/FerretDB "$patch"
-    done
-    go build -mod=vendor -trimpath -o "$ferretdb_bin.tmp" .
-  ) >"$var/log/ferretdb-build.log" 2>&1 \
-    || die "could not build FerretDB; see $var/log/ferretdb-build.log"
-  rm -rf "$src"
-  mv "$ferretdb_bin.tmp" "$ferretdb_bin"
+pg_root=
+build_postgres() {
+  ensure_debian_packages
+  local version; version=$(package_version "postgresql-$pg_major")
+  pg_root=$cache/postgresql-$version-documentdb-$(documentdb_key)
+  [ -x "$pg_root/lib/postgresql/$pg_major/bin/postgres" ] && return
+  say "building PostgreSQL $version with DocumentDB into $pg_root (a few minutes; log: $var/log/documentdb-build.log)"
+  local started=$SECONDS
+  PG_MAJOR=$pg_major "$here/documentdb/build.sh" "$pg_root" >"$var/log/documentdb-build.log" 2>&1 \
+    || die "could not build DocumentDB; see $var/log/documentdb-build.log"
+  say "built in $((SECONDS - started)) s"
 }
+
+ferretdb_bin=
+build_ferretdb() {
+  local key
+  key=$(cat "$here/ferretdb/version.txt" "$here/ferretdb/build.sh" "$here/ferretdb/"*.patch \
+    <(go version 2>/dev/null) | sha256sum | cut -c1-12)
+  ferretdb_bin=$cache/ferretdb-$ferretdb_version-$key/ferretdb
+  [ -x "$ferretdb_bin" ] && return
+  command -v go >/dev/null || die "go not found: install Go"
+  say "building FerretDB $ferretdb_version into $ferretdb_bin (log: $var/log/ferretdb-build.log)"
+  mkdir -p "$(dirname "$ferretdb_bin")"
+  "$here/ferretdb/build.sh" "$ferretdb_bin" >"$var/log/ferretdb-build.log" 2>&1 \
+    || die "could not build FerretDB; see $var/log/ferretdb-build.log"
+}
+
+# -- Kafka -----------------------------------------------------------------------------
 
 java_cmd() { java -cp "$kafka_libs/*" "$@"; }
 
@@ -85,78 +159,193 @@ start_kafka() {
   echo $! >"$var/run/kafka.pid"
 }
 
+# -- PostgreSQL with DocumentDB --------------------------------------------------------
+
+# PostgreSQL refuses to run as root. As root, its programs run in a user namespace where
+# root appears as `nobody`: the data stays owned by the invoking user, wherever it is.
+as_postgres_user() {
+  if [ "$(id -u)" -eq 0 ]; then
+    unshare --user --map-user="$(id -u nobody)" --map-group="$(id -g nobody)" "$@"
+  else
+    "$@"
+  fi
+}
+
+pg_bin() { echo "$pg_root/lib/postgresql/$pg_major/bin/$1"; }
+
+psql_postgres() {
+  "$(pg_bin psql)" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres "$@"
+}
+
+init_postgres() {
+  [ -f "$pg_data/PG_VERSION" ] && return
+  if ! is_loopback "$pg_listen" && [ -z "${PRESSROOM_POSTGRES_PASSWORD:-}" ]; then
+    die "PRESSROOM_POSTGRES_LISTEN=$pg_listen reaches beyond loopback: set PRESSROOM_POSTGRES_PASSWORD"
+  fi
+  say "creating the database cluster in $pg_data"
+  rm -rf "$pg_data.tmp"
+  as_postgres_user "$(pg_bin initdb)" -D "$pg_data.tmp" -U postgres -E UTF8 --locale=C.UTF-8 \
+    --auth-local=trust --auth-host=scram-sha-256 >"$var/log/postgres-init.log" 2>&1 \
+    || die "initdb failed; see $var/log/postgres-init.log"
+  # Loopback connects without a password (development); any other address needs one.
+  cat >"$pg_data.tmp/pg_hba.conf" <<EOF
+local all all trust
+host all all 127.0.0.1/32 trust
+host all all ::1/128 trust
+host all all all scram-sha-256
+EOF
+  mv "$pg_data.tmp" "$pg_data"
+}
+
+start_postgres() {
+  build_postgres  # also names the build in use, which the readiness check runs
+  if port_open "$pg_port"; then say "postgres already up on 127.0.0.1:$pg_port"; return; fi
+  init_postgres
+  # Written at every start: the build in use and the settings may have changed.
+  cat >"$pg_data/postgresql.auto.conf" <<EOF
+# Written by deploy/local/infra.sh at each start.
+include '$here/documentdb/postgresql.conf'
+listen_addresses = '$pg_listen'
+port = $pg_port
+unix_socket_directories = ''  # TCP only: socket paths have a length limit
+EOF
+  say "starting postgres with DocumentDB (log: $var/log/postgres.log)"
+  as_postgres_user nohup "$(pg_bin postgres)" -D "$pg_data" >"$var/log/postgres.log" 2>&1 &
+  echo $! >"$var/run/postgres.pid"
+}
+
+# The extension is created once, after the first start; the superuser's password follows
+# PRESSROOM_POSTGRES_PASSWORD at every start.
+prepare_postgres() {
+  PGOPTIONS="-c client_min_messages=warning" psql_postgres -c "CREATE EXTENSION IF NOT EXISTS documentdb CASCADE" >>"$var/log/postgres.log" 2>&1 \
+    || die "could not create the documentdb extension; see $var/log/postgres.log"
+  if [ -n "${PRESSROOM_POSTGRES_PASSWORD:-}" ]; then
+    PGPASSWORD_SQL=${PRESSROOM_POSTGRES_PASSWORD//\'/\'\'}
+    psql_postgres >/dev/null <<<"ALTER ROLE postgres PASSWORD '$PGPASSWORD_SQL'"
+  fi
+}
+
+# -- FerretDB --------------------------------------------------------------------------
+
 start_ferretdb() {
-  if port_open 27017; then say "ferretdb already up on 127.0.0.1:27017"; return; fi
+  if port_open "$ferretdb_port"; then say "ferretdb already up on $ferretdb_listen"; return; fi
   build_ferretdb
-  say "starting ferretdb (log: $var/log/ferretdb.log)"
-  nohup "$ferretdb_bin" -listen 127.0.0.1:27017 -data-dir "$var/ferretdb/data" \
-    ${PRESSROOM_FERRETDB_DEBUG_LISTEN:+-debug-listen "$PRESSROOM_FERRETDB_DEBUG_LISTEN"} \
+  local auth=(--no-auth)
+  if ! is_loopback "${ferretdb_listen%:*}"; then
+    [ -n "${PRESSROOM_POSTGRES_PASSWORD:-}" ] \
+      || die "PRESSROOM_FERRETDB_LISTEN=$ferretdb_listen reaches beyond loopback: set PRESSROOM_POSTGRES_PASSWORD"
+    auth=(--auth)
+  fi
+  mkdir -p "$var/ferretdb"
+  say "starting ferretdb $ferretdb_version (log: $var/log/ferretdb.log)"
+  FERRETDB_POSTGRESQL_URL="postgres://postgres@127.0.0.1:$pg_port/postgres" \
+    nohup "$ferretdb_bin" --listen-addr="$ferretdb_listen" --debug-addr="$ferretdb_debug" \
+    --state-dir="$var/ferretdb" "${auth[@]}" --telemetry=disable --log-level=WARN \
     >"$var/log/ferretdb.log" 2>&1 &
   echo $! >"$var/run/ferretdb.pid"
 }
 
-wait_ready() {  # name port pidfile log ready-pattern
-  local name=$1 port=$2 pidfile=$3 log=$4 pattern=$5 waited=0
-  while :; do
-    if port_open "$port" && { [ -z "$pattern" ] || [ ! -f "$pidfile" ] || grep -q "$pattern" "$log" 2>/dev/null; }; then
-      return
-    fi
+# -- waiting and stopping --------------------------------------------------------------
+
+wait_until() {  # name pidfile log check...
+  local name=$1 pidfile=$2 log=$3 waited=0
+  shift 3
+  until "$@"; do
     if [ -f "$pidfile" ] && ! pid_alive "$pidfile"; then
       die "$name exited during start-up; see $log"
     fi
     if [ "$waited" -ge "$start_timeout" ]; then
-      die "$name did not become ready on 127.0.0.1:$port within ${start_timeout}s; see $log"
+      die "$name did not become ready within ${start_timeout}s; see $log"
     fi
     sleep 1; waited=$((waited + 1))
   done
 }
 
-stop_one() {  # name pidfile
-  local name=$1 pidfile=$2
+kafka_ready() { port_open 9092 && { [ ! -f "$var/run/kafka.pid" ] || grep -q "Kafka Server started" "$var/log/kafka.log"; }; }
+postgres_ready() { "$(pg_bin pg_isready)" -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres; }
+ferretdb_ready() { port_open "$ferretdb_port" && { [ ! -f "$var/run/ferretdb.pid" ] || http_ok "$ferretdb_debug" /debug/readyz; }; }
+
+wait_kafka() { wait_until kafka "$var/run/kafka.pid" "$var/log/kafka.log" kafka_ready; }
+wait_postgres() {
+  wait_until postgres "$var/run/postgres.pid" "$var/log/postgres.log" postgres_ready
+  prepare_postgres
+}
+wait_ferretdb() { wait_until ferretdb "$var/run/ferretdb.pid" "$var/log/ferretdb.log" ferretdb_ready; }
+
+stop_one() {  # name pidfile [signal]: PostgreSQL's fast shutdown is SIGINT
+  local name=$1 pidfile=$2 signal=${3:-TERM}
   if ! pid_alive "$pidfile"; then rm -f "$pidfile"; say "$name not running"; return; fi
   local pid; pid=$(cat "$pidfile")
-  kill "$pid"
-  for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  kill "-$signal" "$pid"
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
   rm -f "$pidfile"
   say "$name stopped"
 }
 
+stop_database() {
+  stop_one ferretdb "$var/run/ferretdb.pid"
+  stop_one postgres "$var/run/postgres.pid" INT
+}
+
+start_database() {
+  start_postgres
+  wait_postgres
+  start_ferretdb
+  wait_ferretdb
+}
+
 case ${1:-up} in
+  build)
+    build_kafka
+    build_postgres
+    build_ferretdb
+    say "built: kafka $kafka_version, $pg_root, $ferretdb_bin"
+    ;;
   up)
     start_kafka
-    start_ferretdb
-    wait_ready kafka 9092 "$var/run/kafka.pid" "$var/log/kafka.log" "Kafka Server started"
-    wait_ready ferretdb 27017 "$var/run/ferretdb.pid" "$var/log/ferretdb.log" ""
-    say "ready: kafka 127.0.0.1:9092, mongodb-compatible ferretdb 127.0.0.1:27017"
+    start_database
+    wait_kafka
+    say "ready: kafka 127.0.0.1:9092, mongodb-compatible ferretdb $ferretdb_listen (postgres 127.0.0.1:$pg_port)"
     ;;
   down)
     stop_one kafka "$var/run/kafka.pid"
-    stop_one ferretdb "$var/run/ferretdb.pid"
+    stop_database
     ;;
   status)
     port_open 9092 && say "kafka up on 127.0.0.1:9092" || say "kafka down"
-    port_open 27017 && say "ferretdb up on 127.0.0.1:27017" || say "ferretdb down"
+    port_open "$pg_port" && say "postgres up on 127.0.0.1:$pg_port" || say "postgres down"
+    port_open "$ferretdb_port" && say "ferretdb up on $ferretdb_listen" || say "ferretdb down"
     ;;
   restart)
+    build_postgres
     case ${2:-} in
       kafka)
         stop_one kafka "$var/run/kafka.pid"
         start_kafka
-        wait_ready kafka 9092 "$var/run/kafka.pid" "$var/log/kafka.log" "Kafka Server started"
+        wait_kafka
+        ;;
+      postgres)
+        stop_one postgres "$var/run/postgres.pid" INT
+        start_postgres
+        wait_postgres
         ;;
       ferretdb)
         stop_one ferretdb "$var/run/ferretdb.pid"
         start_ferretdb
-        wait_ready ferretdb 27017 "$var/run/ferretdb.pid" "$var/log/ferretdb.log" ""
+        wait_ferretdb
         ;;
-      *) die "usage: $0 restart kafka|ferretdb" ;;
+      database)
+        stop_database
+        start_database
+        ;;
+      *) die "usage: $0 restart kafka|postgres|ferretdb|database" ;;
     esac
     ;;
   reset)
     "$0" down
-    rm -rf "$var/kafka" "$var/ferretdb"
+    rm -rf "$var/kafka" "$var/postgres" "$var/ferretdb"
     say "data deleted"
     ;;
-  *) die "usage: $0 up|down|status|reset|restart kafka|ferretdb" ;;
+  *) die "usage: $0 up|down|status|reset|build|restart kafka|postgres|ferretdb|database" ;;
 esac

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from shared.db import Database
+from shared.db import Database, upsert
 from shared.events import PostPublished
 
 
@@ -28,9 +28,7 @@ class DigestBook:
         known = ((current or {}).get("posts") or {}).get(post.story_id)
         if known is not None and known["version"] >= post.version:
             return
-        await self.digests.update_one(
-            {"_id": day}, {"$set": {f"posts.{post.story_id}": entry}}, upsert=True
-        )
+        await upsert(self.digests, {"_id": day}, {"$set": {f"posts.{post.story_id}": entry}})
 
     async def day(self, day: date) -> dict[str, list[dict[str, Any]]]:
         """The day's posts by category, headlines in alphabetical order."""

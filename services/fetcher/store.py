@@ -12,7 +12,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from services.fetcher.sources import SourceConfig
-from shared.db import Database
+from shared.db import Database, upsert
 
 IN_FLIGHT = timedelta(minutes=15)  # a claimed poll not finished by then is due again
 
@@ -50,13 +50,13 @@ class SourceStore:
         now = now or datetime.now(UTC)
         configs = list(configs)
         for config in configs:
-            await self.sources.update_one(
+            await upsert(
+                self.sources,
                 {"_id": config.id},
                 {
                     "$set": {"config": config.model_dump()},
                     "$setOnInsert": {"state": {"next_poll_at": now}},
                 },
-                upsert=True,
             )
         await self.sources.delete_many({"_id": {"$nin": [c.id for c in configs]}})
 
@@ -147,7 +147,8 @@ class SeenUrls:
     async def remember(
         self, article_id: str, canonical_url: str, source_id: str, outcome: str
     ) -> None:
-        await self.seen.update_one(
+        await upsert(
+            self.seen,
             {"_id": article_id},
             {
                 "$setOnInsert": {
@@ -157,5 +158,4 @@ class SeenUrls:
                     "at": datetime.now(UTC),
                 }
             },
-            upsert=True,
         )

@@ -51,10 +51,12 @@ async def replay(
     topic: str,
     *,
     error_contains: str | None = None,
+    key: str | None = None,
     limit: int | None = None,
     progress: Callable[[Letter, str], None] = lambda letter, outcome: None,
 ) -> ReplayReport:
-    """Publish each matching letter's original bytes to its original topic, with its key."""
+    """Publish each matching letter (its error contains `error_contains`, its key is `key`)
+    to its original topic: the original bytes, with the original key."""
     replays = database.collection("dlq_replays")
     report = ReplayReport()
     producer = AIOKafkaProducer(
@@ -64,7 +66,9 @@ async def replay(
     try:
         async for item in letters(bootstrap_servers, topic):
             letter = item.letter
-            if error_contains and error_contains not in letter.error:
+            if (error_contains and error_contains not in letter.error) or (
+                key is not None and letter.key != key
+            ):
                 report.skipped += 1
                 progress(item, "skipped")
                 continue
@@ -74,8 +78,8 @@ async def replay(
                 report.already += 1
                 progress(item, "already replayed")
                 continue
-            key = letter.key.encode() if letter.key is not None else None
-            await producer.send_and_wait(letter.topic, letter.original, key=key)
+            original_key = letter.key.encode() if letter.key is not None else None
+            await producer.send_and_wait(letter.topic, letter.original, key=original_key)
             await replays.insert_one(
                 {"_id": str(letter.event_id), "topic": letter.topic, "at": datetime.now(UTC)}
             )

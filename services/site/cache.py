@@ -2,7 +2,9 @@
 
 A posts.published event clears everything (a new post changes the home page, its
 category, its sources and search at once); an age limit bounds staleness should an
-event be missed.
+event be missed. A page rendered from what the database held before a clear is not
+stored after it: each clear starts a new generation, and `put` stores only a page whose
+render began in the current one.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class PageCache:
         self.max_age = max_age_seconds
         self.max_entries = max_entries
         self._pages: dict[str, CachedPage] = {}
+        self.generation = 0  # grows at each clear
 
     def get(self, key: str) -> CachedPage | None:
         page = self._pages.get(key)
@@ -47,7 +50,10 @@ class PageCache:
         media_type: str,
         status: int = 200,
         last_modified: float | None = None,
+        generation: int | None = None,
     ) -> CachedPage:
+        """The page, stored unless it was rendered before the last clear (`generation`
+        is the cache's generation when its render began)."""
         page = CachedPage(
             body=body,
             media_type=media_type,
@@ -56,7 +62,7 @@ class PageCache:
             last_modified=last_modified,
             stored_at=time.monotonic(),
         )
-        if self.max_age > 0:
+        if self.max_age > 0 and generation in (None, self.generation):
             if len(self._pages) >= self.max_entries:
                 self._pages.pop(next(iter(self._pages)))  # the oldest entry
             self._pages[key] = page
@@ -64,3 +70,4 @@ class PageCache:
 
     def clear(self) -> None:
         self._pages.clear()
+        self.generation += 1

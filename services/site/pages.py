@@ -54,9 +54,15 @@ class Site:
         """The cached page (rendering it on a miss), or 304 when the client has it."""
         page = self.cache.get(key)
         if page is None:
+            generation = self.cache.generation
             body, media_type, status, modified = await render()
             page = self.cache.put(
-                key, body, media_type, status, modified.timestamp() if modified else None
+                key,
+                body,
+                media_type,
+                status,
+                modified.timestamp() if modified else None,
+                generation=generation,
             )
         headers = self._validators(page)
         if page.status == 200 and self._not_modified(request, page):

@@ -14,15 +14,14 @@ documents to do that.
 from __future__ import annotations
 
 import uuid
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import OperationFailure
 
-from shared.db import Database
+from shared.db import Database, is_duplicate_key
 from shared.events import StoryUpdated
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
@@ -62,12 +61,15 @@ class SummaryQueue:
         now = now or datetime.now(UTC)
         # The text first: a crash before the queue entry is healed by the redelivery. A
         # duplicate key: this version or a newer one is stored; the queue entry decides.
-        with suppress(DuplicateKeyError):
+        try:
             await self.texts.update_one(
                 {"_id": story.story_id, "version": {"$lt": story.version}},
                 {"$set": {"version": story.version, "story": story.model_dump_json()}},
                 upsert=True,
             )
+        except OperationFailure as error:
+            if not is_duplicate_key(error):
+                raise
         update = {
             "$set": {
                 "version": story.version,
@@ -81,7 +83,9 @@ class SummaryQueue:
             await self.stories.update_one(
                 {"_id": story.story_id, "version": {"$lt": story.version}}, update, upsert=True
             )
-        except DuplicateKeyError:
+        except OperationFailure as error:
+            if not is_duplicate_key(error):
+                raise
             return False  # the story is known with this version or a newer one
         return True
 

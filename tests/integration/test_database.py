@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from pymongo.errors import DuplicateKeyError
+import asyncio
 
-from shared.db import Database
+import pytest
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
+from shared.db import Database, is_duplicate_key, upsert
 
 
 async def test_a_document_written_is_read_back(database: Database):
@@ -34,3 +36,32 @@ async def test_ping_answers_false_when_nothing_listens():
         assert await db.ping() is False
     finally:
         await db.close()
+
+
+async def test_upserts_of_one_id_racing_all_land_on_one_document(database: Database):
+    days = database.collection("digests")
+    await asyncio.gather(
+        *(upsert(days, {"_id": "2026-11-30"}, {"$set": {f"posts.s{n}": n}}) for n in range(8))
+    )
+    [day] = await days.find({}).to_list()
+    assert day["posts"] == {f"s{n}": n for n in range(8)}
+
+
+async def test_a_racing_upsert_refused_by_the_unique_id_is_told_as_a_duplicate_key(
+    database: Database,
+):
+    """Eight replicas claim one key at once: one takes it, the rest are told it is held."""
+    claims = database.collection("claims")
+    outcomes: list[str] = []
+
+    async def claim() -> None:
+        try:
+            await claims.find_one_and_update(
+                {"_id": "post:s1", "holder": None}, {"$set": {"holder": "me"}}, upsert=True
+            )
+            outcomes.append("taken")
+        except OperationFailure as error:
+            outcomes.append("held" if is_duplicate_key(error) else f"error: {error}")
+
+    await asyncio.gather(*(claim() for _ in range(8)))
+    assert sorted(outcomes) == ["held"] * 7 + ["taken"]

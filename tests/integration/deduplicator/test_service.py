@@ -121,9 +121,14 @@ async def test_two_replicas_make_one_story_per_event_drop_exact_duplicates_and_m
     for replica_decisions in by_replica:
         for decision, count in replica_decisions.items():
             total[decision] += count
+    # Every article decided once across the two replicas. How many of the 9 stories were
+    # "new" and how many articles "joined" depends on which replica handled which telling
+    # first (a story can be founded by either and merged later), so only the sum is fixed;
+    # the stories themselves are asserted above.
+    assert sum(total.values()) == 8 * 3 + 4
     assert total["duplicate"] == 2
     assert total["copy"] == 1
-    assert total["new"] == 9
+    assert total["redelivered"] == 0
 
 
 @pytest.mark.timeout(150)

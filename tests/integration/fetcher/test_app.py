@@ -63,7 +63,7 @@ async def test_a_due_source_is_polled_into_articles_raw_and_a_bad_tick_is_dead_l
             await br.publish(due, SOURCES_DUE, key=b"harbour-news")
             await br.publish(due, SOURCES_DUE, key=b"harbour-news")  # polled again: no news
             await br.publish(b"not json", SOURCES_DUE, key=b"x")
-            await eventually(lambda: len(dead) == 1, within=10, what="the dead letter")
+            await eventually(lambda: len(dead) == 1, within=60, what="the dead letter")
 
     assert sorted(a.title for a in emitted) == [a.title for a in ARTICLES]
     assert {a.source_name for a in emitted} == {"Harbour News"}

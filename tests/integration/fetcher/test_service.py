@@ -194,7 +194,13 @@ async def test_every_article_reaches_articles_raw_once_across_polls_and_a_restar
     states = {s.config.id: s for s in await SourceStore(database).all()}
     assert states["fault-malformed"].failures >= 1
     assert (states["fault-malformed"].last_error or "").startswith("parse: malformed feed")
-    assert states["fault-mixed"].failures == 0
+    # The mixed feed's bad entries are its entries' problems, not the source's: its four
+    # good ones were emitted and it has polled successfully. (Fetching the feed itself may
+    # still time out on a busy machine: a fetch failure is the only kind it may show.)
+    mixed = states["fault-mixed"]
+    assert mixed.emitted == 4
+    assert mixed.last_success_at is not None
+    assert mixed.failures == 0 or (mixed.last_error or "").startswith("fetch: ")
     assert states[outlet_slug(OUTLETS[0])].emitted > 0
 
 

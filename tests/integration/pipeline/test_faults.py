@@ -1,11 +1,13 @@
 """The whole pipeline as separate processes over the real broker and database, fed real
-articles by the local news server, while every service is killed with -9 once, the broker
-and the database are restarted, and the site is stopped gracefully: afterwards no article
-is lost, no post is duplicated, and every story is on the site with all its articles."""
+articles by the local news server, while every service is killed with -9 once, the broker,
+PostgreSQL and FerretDB are restarted, and the site is stopped gracefully: afterwards no
+article is lost, no post is duplicated, and every story is on the site with all its
+articles."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import uuid
 from collections import Counter
@@ -25,21 +27,20 @@ from shared.topics import PIPELINE_TOPICS
 from tests.asgi_server import serving
 from tests.infra import KAFKA, MONGO
 from tests.pipeline import Pipeline, pipeline_state, released_urls, restart_infrastructure
+from tests.seed import seeded
 from tests.waiting import eventually_async
 
 STORIES = 10
 
 
-def story_articles(seed: int) -> list[DemoArticle]:
+def story_articles(chance: random.Random) -> list[DemoArticle]:
     """Articles of STORIES multi-outlet stories, each title and text told only once."""
-    import json
-
     rows = [json.loads(line) for line in DEFAULT_DATA.read_text().splitlines() if line.strip()]
     by_cluster: dict[str, list[str]] = {}
     for row in rows:
         by_cluster.setdefault(row["cluster"], []).append(row["id"])
     clusters = sorted(c for c, ids in by_cluster.items() if len(ids) >= 2)
-    chosen = {i for c in random.Random(seed).sample(clusters, STORIES) for i in by_cluster[c]}
+    chosen = {i for c in chance.sample(clusters, STORIES) for i in by_cluster[c]}
     articles = [a for a in read_articles(DEFAULT_DATA) if a.id in chosen]
     titles, texts = Counter(a.title for a in articles), Counter(a.text for a in articles)
     return [a for a in articles if titles[a.title] == 1 and texts[a.text] == 1]
@@ -80,10 +81,8 @@ def describe(state: dict, released: set[str], articles: int) -> str:
 async def test_nothing_is_lost_or_duplicated_through_kills_and_restarts(tmp_path: Path):
     if not DEFAULT_DATA.is_file():
         pytest.skip(f"the eval data is not beside the checkout ({DEFAULT_DATA})")
-    seed = random.randrange(1_000_000)
-    print(f"\nfault schedule seed {seed}")
-    chance = random.Random(seed)
-    articles = story_articles(seed)
+    chance = seeded("faults")  # the stories and the fault schedule: PRESSROOM_TEST_SEED
+    articles = story_articles(chance)
     news = NewsServer(articles, per_second=1.0, initial=5)
     run = uuid.uuid4().hex[:8]
     name = f"pressroom_test_{run}"
@@ -103,7 +102,8 @@ async def test_nothing_is_lost_or_duplicated_through_kills_and_restarts(tmp_path
                     for name in ("fetcher", "deduplicator", "summarizer", "publisher")
                 ],
                 (partial(restart_infrastructure, "kafka"), "restart kafka"),
-                (partial(restart_infrastructure, "ferretdb"), "restart the database"),
+                (partial(restart_infrastructure, "postgres"), "restart PostgreSQL"),
+                (partial(restart_infrastructure, "ferretdb"), "restart FerretDB"),
                 (partial(pipeline.terminate_and_restart, "site"), "SIGTERM the site"),
             ]
             chance.shuffle(faults)

@@ -50,13 +50,13 @@ async def test_a_burst_of_versions_is_summarised_once_at_the_newest_version():
         ]
         for story in versions:
             await broker.publish(story, STORIES_UPDATED, key=story.story_id.encode())
-        await eventually(lambda: len(summaries) >= 1, within=15, what="a summary published")
+        await eventually(lambda: len(summaries) >= 1, within=60, what="a summary published")
         # An older version arriving late is refused, not summarised over the newer one.
         await broker.publish(versions[0], STORIES_UPDATED, key=versions[0].story_id.encode())
         await broker.publish(versions[1], STORIES_UPDATED, key=versions[1].story_id.encode())
         last = make_story(HARBOUR, NORDIC, COAST, version=4)
         await broker.publish(last, STORIES_UPDATED, key=last.story_id.encode())
-        await eventually(lambda: len(summaries) >= 2, within=15, what="the second summary")
+        await eventually(lambda: len(summaries) >= 2, within=60, what="the second summary")
 
     assert [summary.version for summary, _ in summaries] == [3, 4]
     summary, key = summaries[0]
@@ -73,7 +73,7 @@ async def test_a_malformed_story_event_goes_to_the_dead_letter_topic():
     dead: list[DeadLetter] = []
     async with summarizer_app([], dead) as broker:
         await broker.publish(b'{"story_id": "nope"}', STORIES_UPDATED, key=b"nope")
-        await eventually(lambda: len(dead) == 1, within=10, what="the dead letter")
+        await eventually(lambda: len(dead) == 1, within=60, what="the dead letter")
     assert dead[0].service == "summarizer"
     assert dead[0].original == b'{"story_id": "nope"}'
     assert "invalid event" in dead[0].error
@@ -86,6 +86,6 @@ async def test_a_story_with_nothing_publishable_goes_to_the_dead_letter_topic_wi
     )
     async with summarizer_app([], dead) as broker:
         await broker.publish(empty, STORIES_UPDATED, key=empty.story_id.encode())
-        await eventually(lambda: len(dead) == 1, within=10, what="the dead letter")
+        await eventually(lambda: len(dead) == 1, within=60, what="the dead letter")
     assert "no sentence that passes the gate" in dead[0].error
     assert StoryUpdated.model_validate_json(dead[0].original) == empty
