@@ -17,6 +17,7 @@ from typing import Any
 
 from bench.broker import measure_ceiling
 from bench.corpus import backfill, demo_articles, fetched, stories
+from bench.database import FERRETDB_1_MS, POSTS, database_timings
 from bench.pipeline import run_backfill, run_pipeline
 from bench.site import WrkResult, site_against_nginx
 from bench.stages import dedup_rate, publisher_rate, summarizer_rate
@@ -60,6 +61,9 @@ async def main() -> dict[str, Any]:
     summarizer, summaries = await summarizer_rate(stories())
     publisher = await publisher_rate(summaries)
 
+    print(f"bench: the database's reads and writes at {POSTS:,} posts", file=sys.stderr)
+    database = await database_timings(summaries, fetched(articles[0]))
+
     print(f"bench: pipeline at {STEADY_RATE:.0f} articles/s, then wrk", file=sys.stderr)
     site_results: list[WrkResult] = []
 
@@ -99,6 +103,10 @@ async def main() -> dict[str, Any]:
         "stages_per_second": {
             s.stage: {"items": s.items, "per_second": round(s.per_second, 2)}
             for s in (dedup, summarizer, publisher)
+        },
+        "database": {
+            "posts": POSTS,
+            **{name: asdict(timing) for name, timing in database.items()},
         },
         "site": {
             r.server: {
@@ -148,6 +156,15 @@ def table(figures: dict[str, Any]) -> str:
                 f"{p['offered_per_second']:.0f}/s",
             )
             for service, mib in b["peak_memory_mib"].items()
+        ),
+        *(
+            (
+                f"database at {figures['database']['posts']:,} posts: {name.removesuffix('_ms')}",
+                f"{v['median']} ms median, {v['p95']} ms p95"
+                + (f" (FerretDB 1.24: ~{was:,} ms)" if (was := FERRETDB_1_MS.get(name)) else ""),
+            )
+            for name, v in figures["database"].items()
+            if name != "posts"
         ),
         *(
             (

@@ -4,7 +4,7 @@ interleave across replicas (assigning a story, replacing a post).
 Taking a claim is an upsert of its key filtered on an expired lease: a free or expired
 claim is taken, a held one makes the upsert's insert fail on the unique `_id` (atomic on
 MongoDB and FerretDB v2 alike). The claim is deleted on release; a crashed holder's lease
-expires.
+expires, and a TTL index removes its document soon after.
 """
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ class Claims:
     def __init__(self, database: Database, collection: str = "claims") -> None:
         self.claims = database.collection(collection)
         self.process = uuid.uuid4().hex[:12]
+
+    async def create_indexes(self) -> None:
+        # Expired leases of crashed holders are deleted by the server (within a minute or
+        # so); a lease counts as expired from `expires_at` on whether or not it is deleted.
+        await self.claims.create_index("expires_at", expireAfterSeconds=0)
 
     @asynccontextmanager
     async def exclusive(

@@ -163,11 +163,12 @@ start_kafka() {
 
 # PostgreSQL refuses to run as root. As root, its programs run in a user namespace where
 # root appears as `nobody`: the data stays owned by the invoking user, wherever it is.
+# Each step execs the next, so the program keeps the pid this function was started with.
 as_postgres_user() {
   if [ "$(id -u)" -eq 0 ]; then
-    unshare --user --map-user="$(id -u nobody)" --map-group="$(id -g nobody)" "$@"
+    exec unshare --user --map-user="$(id -u nobody)" --map-group="$(id -g nobody)" "$@"
   else
-    "$@"
+    exec "$@"
   fi
 }
 
@@ -184,8 +185,8 @@ init_postgres() {
   fi
   say "creating the database cluster in $pg_data"
   rm -rf "$pg_data.tmp"
-  as_postgres_user "$(pg_bin initdb)" -D "$pg_data.tmp" -U postgres -E UTF8 --locale=C.UTF-8 \
-    --auth-local=trust --auth-host=scram-sha-256 >"$var/log/postgres-init.log" 2>&1 \
+  (as_postgres_user "$(pg_bin initdb)" -D "$pg_data.tmp" -U postgres -E UTF8 --locale=C.UTF-8 \
+    --auth-local=trust --auth-host=scram-sha-256) >"$var/log/postgres-init.log" 2>&1 \
     || die "initdb failed; see $var/log/postgres-init.log"
   # Loopback connects without a password (development); any other address needs one.
   cat >"$pg_data.tmp/pg_hba.conf" <<EOF
@@ -210,7 +211,7 @@ port = $pg_port
 unix_socket_directories = ''  # TCP only: socket paths have a length limit
 EOF
   say "starting postgres with DocumentDB (log: $var/log/postgres.log)"
-  as_postgres_user nohup "$(pg_bin postgres)" -D "$pg_data" >"$var/log/postgres.log" 2>&1 &
+  (as_postgres_user "$(pg_bin postgres)" -D "$pg_data") </dev/null >"$var/log/postgres.log" 2>&1 &
   echo $! >"$var/run/postgres.pid"
 }
 
@@ -272,7 +273,7 @@ wait_postgres() {
 }
 wait_ferretdb() { wait_until ferretdb "$var/run/ferretdb.pid" "$var/log/ferretdb.log" ferretdb_ready; }
 
-stop_one() {  # name pidfile [signal]: PostgreSQL's fast shutdown is SIGINT
+stop_one() {  # name pidfile [signal]
   local name=$1 pidfile=$2 signal=${3:-TERM}
   if ! pid_alive "$pidfile"; then rm -f "$pidfile"; say "$name not running"; return; fi
   local pid; pid=$(cat "$pidfile")
@@ -283,9 +284,18 @@ stop_one() {  # name pidfile [signal]: PostgreSQL's fast shutdown is SIGINT
   say "$name stopped"
 }
 
+stop_postgres() {
+  # The server's own pid file knows it even when ours does not (started by another checkout's
+  # infra.sh on this data directory, say).
+  if ! pid_alive "$var/run/postgres.pid" && [ -f "$pg_data/postmaster.pid" ]; then
+    head -n1 "$pg_data/postmaster.pid" >"$var/run/postgres.pid"
+  fi
+  stop_one postgres "$var/run/postgres.pid" INT  # SIGINT: PostgreSQL's fast shutdown
+}
+
 stop_database() {
   stop_one ferretdb "$var/run/ferretdb.pid"
-  stop_one postgres "$var/run/postgres.pid" INT
+  stop_postgres
 }
 
 start_database() {
@@ -326,7 +336,7 @@ case ${1:-up} in
         wait_kafka
         ;;
       postgres)
-        stop_one postgres "$var/run/postgres.pid" INT
+        stop_postgres
         start_postgres
         wait_postgres
         ;;

@@ -2,8 +2,7 @@
 article that joined a story (with the earlier articles that changed story with it), in
 the order they were decided.
 
-Entry n has `_id` n (zero-padded, so it is a string: FerretDB looks up string `_id`s in
-its index). Appending entry n is an insert, which the unique `_id` makes an atomic claim:
+Entry n has `_id` n. Appending entry n is an insert, which the unique `_id` makes an atomic claim:
 of two replicas that decided article A and article B with the same n - 1 entries
 applied, one insert wins and the other learns the winner's entry and decides again. So
 two replicas never start two stories for one event, and a restart loses nothing: the
@@ -23,14 +22,10 @@ from shared.events import StoryArticle
 from shared.times import as_utc
 
 
-def entry_id(position: int) -> str:
-    return f"{position:012d}"
-
-
 def entry_document(position: int, assignment: Assignment) -> Document:
     a = assignment
     return {
-        "_id": entry_id(position),
+        "_id": position,
         "decision": a.decision,
         "article_id": a.article_id,
         "event_id": a.event_id,
@@ -53,7 +48,6 @@ def placement_document(placement: Placement) -> Document:
         "index_keys": list(placement.index_keys),
         "neighbours": [article_id for article_id, _ in placement.similarities],
         "similarities": [similarity for _, similarity in placement.similarities],
-        # Documents, not [id, from, to] lists: FerretDB stores no nested arrays.
         "moves": [
             {"article_id": m.article_id, "from_story": m.from_story, "to_story": m.to_story}
             for m in placement.moves
@@ -102,15 +96,9 @@ class Journal:
         return True
 
     async def read_from(self, position: int) -> AsyncIterator[Assignment]:
-        """The entries from `position` on, in order. From the start, one read of the
-        whole collection; after that, one `_id` lookup per entry until one is missing."""
-        if position == 0:
-            stored = sorted([d async for d in self.entries.find({})], key=lambda d: d["_id"])
-            for document in stored:
-                if document["_id"] != entry_id(position):
-                    raise RuntimeError(f"journal entry {entry_id(position)} is missing")
-                yield assignment_of(document)
-                position += 1
-        while (found := await self.entries.find_one({"_id": entry_id(position)})) is not None:
-            yield assignment_of(found)
+        """The entries from `position` on, in order: one range read of the `_id` index."""
+        async for document in self.entries.find({"_id": {"$gte": position}}).sort("_id", 1):
+            if document["_id"] != position:
+                raise RuntimeError(f"journal entry {position} is missing")
+            yield assignment_of(document)
             position += 1

@@ -3,13 +3,10 @@ canonical URL already handled, so a restart or a re-poll emits nothing twice."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from pymongo import ReturnDocument
 
 from services.fetcher.sources import SourceConfig
 from shared.db import Database, upsert
@@ -74,7 +71,7 @@ class SourceStore:
             {"state.next_poll_at": {"$lte": now}},
             {"$set": {"state.next_poll_at": now + IN_FLIGHT}},
             sort=[("state.next_poll_at", 1)],
-            return_document=ReturnDocument.AFTER,  # no projection: FerretDB has none here
+            projection={"_id": 1},
         )
         return document["_id"] if document else None
 
@@ -132,16 +129,9 @@ class SeenUrls:
     def __init__(self, database: Database) -> None:
         self.seen = database.collection("fetcher_seen")
 
-    async def seen_among(self, article_ids: Iterable[str], chunk: int = 200) -> set[str]:
-        """The ids already handled. Asked in chunks: FerretDB compares each document it
-        finds with every id of the `$in` list, so one list of n ids costs n * n."""
+    async def seen_among(self, article_ids: Iterable[str]) -> set[str]:
+        """The ids already handled."""
         ids = sorted(set(article_ids))
-        found = await asyncio.gather(
-            *(self._seen_of(ids[i : i + chunk]) for i in range(0, len(ids), chunk))
-        )
-        return set().union(*found)
-
-    async def _seen_of(self, ids: list[str]) -> set[str]:
         return {d["_id"] async for d in self.seen.find({"_id": {"$in": ids}}, {"_id": 1})}
 
     async def remember(

@@ -1,8 +1,9 @@
 """The `posts` collection: one document per story, written only over an older version.
 
-A post is replaced only where its stored version is the one read, under a per-story claim,
-so two replicas (or a redelivery racing a newer version) can never let an older version
-win. The slug is set when the post is created and never changes.
+A post is replaced only where its stored version is the one read (an atomic
+compare-and-set), under a per-story claim, so two replicas (or a redelivery racing a
+newer version) can never let an older version win. The slug is set when the post is
+created and never changes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, TEXT
 from pymongo.errors import DuplicateKeyError
 
 from services.publisher.changes import describe_changes
@@ -61,11 +62,20 @@ def post_fields(summary: StorySummarized) -> Post:
     fields["outlet_count"] = len(fields["source_names"])
     fields["article_count"] = summary.article_count or len(summary.sources)
     fields["original_count"] = len(originals) or 1
-    # Lower-cased text for search with a case-sensitive $regex (FerretDB and MongoDB alike).
-    fields["search_text"] = " ".join(
-        [summary.headline, *summary.tags, *(p.text for p in summary.key_points)]
-    ).lower()
     return fields
+
+
+def new_post(summary: StorySummarized, now: datetime) -> Post:
+    """The document of a story's first post."""
+    return {
+        "_id": summary.story_id,
+        "slug": slugify(summary.headline, summary.story_id),
+        **post_fields(summary),
+        "first_published_at": now,
+        "updated_at": now,
+        "changes": [],
+        "views": 0,
+    }
 
 
 class PostStore:
@@ -75,14 +85,24 @@ class PostStore:
         self.claims = Claims(database)
 
     async def create_indexes(self) -> None:
+        await self.claims.create_indexes()
         await self.posts.create_index("slug", unique=True)
         await self.posts.create_index([("category", ASCENDING), ("updated_at", DESCENDING)])
         await self.posts.create_index([("source_names", ASCENDING), ("updated_at", DESCENDING)])
         await self.posts.create_index([("updated_at", DESCENDING)])
+        # The site's search: words of the headline, tags and key points, stemmed. Documents
+        # name no text-search language of their own (`language` is not ours to give).
+        await self.posts.create_index(
+            [("headline", TEXT), ("tags", TEXT), ("key_points.text", TEXT)],
+            name="search",
+            weights={"headline": 5, "tags": 3, "key_points.text": 1},
+            default_language="english",
+            language_override="text_search_language",
+        )
 
     async def publish(self, summary: StorySummarized, now: datetime | None = None) -> Publication:
         # Kafka keys keep one story on one consumer; the claim covers a rebalance's overlap
-        # (and FerretDB, where the version-matched replace below is not atomic on its own).
+        # and a withdrawal of the story (read from another topic) racing its publication.
         async with self.claims.exclusive(f"post:{summary.story_id}"):
             return await self._publish(summary, now or datetime.now(UTC))
 
@@ -138,16 +158,8 @@ class PostStore:
                 return Publication(Outcome.UPDATED, {**current, **update})
 
     async def _create(self, summary: StorySummarized, now: datetime) -> Post | None:
-        slug = slugify(summary.headline, summary.story_id)
-        post = {
-            "_id": summary.story_id,
-            "slug": slug,
-            **post_fields(summary),
-            "first_published_at": now,
-            "updated_at": now,
-            "changes": [],
-            "views": 0,
-        }
+        post = new_post(summary, now)
+        slug = post["slug"]
         try:
             await self.posts.insert_one(post)
         except DuplicateKeyError:

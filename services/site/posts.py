@@ -1,7 +1,7 @@
 """Reading posts for the site: listings, one post, related posts, search, view counts.
 
-Only what MongoDB and FerretDB both support: equality, `$in`, `$regex` on a lower-cased
-`search_text` field (no `$text` index), sort, skip and limit, and `$inc`.
+Each listing is one indexed query (the publisher creates the indexes); search is a
+`$text` query on the `search` index, most relevant first.
 """
 
 from __future__ import annotations
@@ -48,11 +48,12 @@ class Page:
 
 
 def search_filter(query: str) -> dict[str, Any] | None:
-    """Every word of `query` must appear in the post's search text; None for no words."""
+    """Posts with any word of `query` (stemmed; the more and rarer, the higher they rank);
+    None for no words."""
     terms = re.findall(r"\w+", query.lower())[:MAX_SEARCH_TERMS]
     if not terms:
         return None
-    return {"$and": [{"search_text": {"$regex": re.escape(term)}} for term in terms]}
+    return {"$text": {"$search": " ".join(terms)}}
 
 
 class PostReader:
@@ -62,9 +63,18 @@ class PostReader:
         self.page_size = page_size
 
     async def page(self, number: int, where: dict[str, Any] | None = None) -> Page:
+        """Page `number` of the posts matching `where`: newest first, or most relevant
+        first for a search."""
+        where = where or {}
+        order: list[tuple[str, Any]] = [("updated_at", DESCENDING), ("_id", DESCENDING)]
+        shown: dict[str, Any] = LISTING
+        if "$text" in where:
+            relevance = {"$meta": "textScore"}
+            order = [("relevance", relevance), *order]
+            shown = {**LISTING, "relevance": relevance}
         cursor = (
-            self.posts.find(where or {}, LISTING)
-            .sort([("updated_at", DESCENDING), ("_id", DESCENDING)])
+            self.posts.find(where, shown)
+            .sort(order)
             .skip((number - 1) * self.page_size)
             .limit(self.page_size + 1)
         )

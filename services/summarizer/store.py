@@ -7,8 +7,8 @@ than one already seen is refused. State survives restarts; a claim is a lease, s
 replica that dies mid-summary leaves the story to another once the lease runs out.
 
 The story itself (up to a few hundred kB of article text) waits in a collection of its
-own, read by `_id`: claiming looks through every queued story, and FerretDB reads whole
-documents to do that.
+own, read by `_id` once claimed: the queue's documents stay small for the claims, which
+update them in place.
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ class SummaryQueue:
         self.quiet = quiet
         self.lease = lease
         self.owner = uuid.uuid4().hex
-        self._due: list[str] = []  # found due by the last pass over the queue, oldest first
 
     async def create_indexes(self) -> None:
         await self.stories.create_index("due_at")
@@ -90,25 +89,18 @@ class SummaryQueue:
         return True
 
     async def claim_due(self, now: datetime | None = None) -> ClaimedStory | None:
-        """One story whose quiet time has passed and that no replica holds, now held by us.
-
-        One pass over the queue finds the due stories; each is then claimed by `_id` (a
-        lookup, where a pass reads every queued story), until the list runs out."""
+        """The story due longest ago whose quiet time has passed and that no replica holds,
+        now held by us: one atomic update, found by the `due_at` index."""
         now = now or datetime.now(UTC)
-        due = {"due_at": {"$lte": now}, "claimed_until": {"$lte": now}}
-        if not self._due:
-            found = self.stories.find(due, {"_id": 1}).sort("due_at", 1).limit(100)
-            self._due = [d["_id"] async for d in found]
-        document = None
-        while self._due and document is None:
-            document = await self.stories.find_one_and_update(
-                {"_id": self._due.pop(0), **due},
-                {
-                    "$set": {"claimed_until": now + self.lease, "claimed_by": self.owner},
-                    "$inc": {"attempts": 1},
-                },
-                return_document=ReturnDocument.AFTER,
-            )
+        document = await self.stories.find_one_and_update(
+            {"due_at": {"$lte": now}, "claimed_until": {"$lte": now}},
+            {
+                "$set": {"claimed_until": now + self.lease, "claimed_by": self.owner},
+                "$inc": {"attempts": 1},
+            },
+            sort=[("due_at", 1)],
+            return_document=ReturnDocument.AFTER,
+        )
         if document is None:
             return None
         text = await self.texts.find_one({"_id": document["_id"]})

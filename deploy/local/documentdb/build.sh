@@ -69,6 +69,9 @@ trap 'rm -rf "$work"' EXIT
 stage=$work/stage  # `make install DESTDIR=` lands here, then joins the relocated copy
 export PKG_CONFIG_PATH=$work/pkgconfig:$work/libbson/lib/pkgconfig
 export PG_CONFIG=$pg_bin/pg_config
+# No LLVM bitcode for PostgreSQL's JIT beside each object (Debian's PGXS makes it): it
+# doubles the build, and JIT is for long analytic queries, not these.
+pgxs=(with_llvm=no)
 
 say "libbson (static, position-independent)"
 src=$(unpack libbson)
@@ -93,8 +96,8 @@ EOF
 say "pgvector"
 src=$(unpack pgvector)
 # OPTFLAGS empty: no -march=native, so the cached build runs on any x86-64 of this kind.
-make -C "$src" -j "$jobs" OPTFLAGS=""
-make -C "$src" install OPTFLAGS="" DESTDIR="$stage"
+make -C "$src" -j "$jobs" OPTFLAGS="" "${pgxs[@]}"
+make -C "$src" install OPTFLAGS="" DESTDIR="$stage" "${pgxs[@]}"
 
 say "DocumentDB"
 src=$(unpack documentdb)
@@ -102,8 +105,8 @@ for patch in "$here"/*.patch; do
   (cd "$src" && git apply -p1 "$patch") || die "patch $(basename "$patch") does not apply"
 done
 for part in pg_documentdb_core pg_documentdb; do
-  make -C "$src/$part" -j "$jobs"
-  make -C "$src/$part" install DESTDIR="$stage"
+  make -C "$src/$part" -j "$jobs" "${pgxs[@]}"
+  make -C "$src/$part" install DESTDIR="$stage" "${pgxs[@]}"
 done
 
 say "assembling $prefix"

@@ -117,6 +117,38 @@ async def test_a_page_the_client_has_is_answered_304(
     assert "last-modified" in first.headers
 
 
+async def test_search_puts_the_story_naming_every_word_first(
+    posts: PostStore, site: Site, browser: httpx.AsyncClient
+):
+    await publish(
+        posts,
+        site,
+        make_summary(
+            "1" * 32,
+            headline="Ferry timetable changes in winter",
+            key_points=("The ferry leaves an hour later from December.",),
+        ),
+        make_summary(
+            "2" * 32,
+            headline="Storm stops the ferry and closes the bridge",
+            key_points=("Both crossings were shut for the night.",),
+        ),
+        make_summary(
+            "3" * 32,
+            headline="Markets rally on rate cut",
+            key_points=("Stocks rose 2% after the cut.",),
+        ),
+    )
+    api = (await browser.get("/api/posts", params={"q": "bridge FERRIES"})).json()["posts"]
+    assert [p["headline"] for p in api] == [
+        "Storm stops the ferry and closes the bridge",  # both words (ferries: ferry)
+        "Ferry timetable changes in winter",  # one of them
+    ]
+    found = main_of((await browser.get("/search", params={"q": "bridge ferries"})).text)
+    assert found.index("Storm stops the ferry") < found.index("Ferry timetable changes")
+    assert "Markets rally" not in found
+
+
 async def test_search_category_source_pages_and_pagination(
     posts: PostStore, site: Site, browser: httpx.AsyncClient
 ):
