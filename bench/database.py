@@ -59,16 +59,18 @@ async def database_timings(
     async with scratch_database("pressroom_bench") as database:
         store = PostStore(database)
         await store.create_indexes()
-        start = datetime(2026, 11, 1, tzinfo=UTC)
+        # A month of stories, the newest just now.
+        start = datetime.now(UTC) - timedelta(days=30)
+        spacing = timedelta(days=30) / POSTS
         posts = [
             new_post(
                 summary.model_copy(
                     update={
-                        "story_id": f"{n:032x}",
+                        "story_id": f"{chance.getrandbits(128):032x}",
                         "headline": f"{summary.headline} ({n})",
                     }
                 ),
-                start + timedelta(minutes=n),
+                start + n * spacing,
             )
             for n, summary in ((n, summaries[n % len(summaries)]) for n in range(POSTS))
         ]

@@ -195,6 +195,9 @@ host all all 127.0.0.1/32 trust
 host all all ::1/128 trust
 host all all all scram-sha-256
 EOF
+  # What infra.sh sets lives in a file of its own, written at every start; ALTER SYSTEM
+  # keeps postgresql.auto.conf for the operator.
+  echo "include_if_exists = 'pressroom.conf'" >>"$pg_data.tmp/postgresql.conf"
   mv "$pg_data.tmp" "$pg_data"
 }
 
@@ -202,8 +205,8 @@ start_postgres() {
   build_postgres  # also names the build in use, which the readiness check runs
   if port_open "$pg_port"; then say "postgres already up on 127.0.0.1:$pg_port"; return; fi
   init_postgres
-  # Written at every start: the build in use and the settings may have changed.
-  cat >"$pg_data/postgresql.auto.conf" <<EOF
+  # Written at every start: the checkout and the settings may have changed.
+  cat >"$pg_data/pressroom.conf" <<EOF
 # Written by deploy/local/infra.sh at each start.
 include '$here/documentdb/postgresql.conf'
 listen_addresses = '$pg_listen'

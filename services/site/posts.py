@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 
 from pymongo import DESCENDING
@@ -18,6 +19,7 @@ from shared.events import Category
 Post = dict[str, Any]
 CATEGORIES: tuple[str, ...] = get_args(Category)
 MAX_SEARCH_TERMS = 6
+RECENT_WINDOWS = (timedelta(days=1), timedelta(days=8))  # looked at before all time
 
 # What a listing shows of a post: not the whole summary.
 LISTING = {
@@ -66,15 +68,32 @@ class PostReader:
         """Page `number` of the posts matching `where`: newest first, or most relevant
         first for a search."""
         where = where or {}
-        order: list[tuple[str, Any]] = [("updated_at", DESCENDING), ("_id", DESCENDING)]
-        shown: dict[str, Any] = LISTING
         if "$text" in where:
             relevance = {"$meta": "textScore"}
-            order = [("relevance", relevance), *order]
-            shown = {**LISTING, "relevance": relevance}
+            return await self._page(
+                number, where, {**LISTING, "relevance": relevance}, [("relevance", relevance)]
+            )
+        # The database sorts every post a query matches before it takes a page of them
+        # (FerretDB v2 reads no index in order), so the newest posts are asked for first:
+        # the (field, updated_at) indexes narrow a recent window to a few posts. A window
+        # holding a full page holds the same page as the whole collection would.
+        now = datetime.now(UTC)
+        for window in RECENT_WINDOWS:
+            recent = {**where, "updated_at": {"$gte": now - window}}
+            if (page := await self._page(number, recent, LISTING)).has_next:
+                return page
+        return await self._page(number, where, LISTING)
+
+    async def _page(
+        self,
+        number: int,
+        where: dict[str, Any],
+        shown: dict[str, Any],
+        first_by: list[tuple[str, Any]] | None = None,
+    ) -> Page:
         cursor = (
             self.posts.find(where, shown)
-            .sort(order)
+            .sort([*(first_by or []), ("updated_at", DESCENDING), ("_id", DESCENDING)])
             .skip((number - 1) * self.page_size)
             .limit(self.page_size + 1)
         )
