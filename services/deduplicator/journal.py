@@ -96,7 +96,10 @@ class Journal:
         return True
 
     async def read_from(self, position: int) -> AsyncIterator[Assignment]:
-        """The entries from `position` on, in order: one range read of the `_id` index."""
+        """The entries from `position` on, in order. Usually there are none (this replica
+        wrote the last one), which one `_id` lookup tells; else one range read."""
+        if await self.entries.find_one({"_id": position}, {"_id": 1}) is None:
+            return
         async for document in self.entries.find({"_id": {"$gte": position}}).sort("_id", 1):
             if document["_id"] != position:
                 raise RuntimeError(f"journal entry {position} is missing")
