@@ -79,8 +79,9 @@ def eval_clustering(
         int | None, typer.Option(help="Replay in a random order with this seed, not by published.")
     ] = None,
 ) -> None:
-    """Replay labelled articles through the story clusterer and score it. The clusterer's
-    settings are the deduplicator's (PRESSROOM_STORY_*, PRESSROOM_EMBEDDINGS_*)."""
+    """Replay labelled articles through the deduplicator's decision (duplicates, copies, the
+    story clusterer) and score it, with the deduplicator's settings (PRESSROOM_STORY_*,
+    PRESSROOM_EMBEDDINGS_*, ...)."""
     from services.deduplicator.evaluation import evaluate
     from services.deduplicator.settings import DeduplicatorSettings
 
@@ -97,6 +98,10 @@ def eval_clustering(
     typer.echo(
         f"B-cubed   precision {scores.bcubed_precision:.3f}  recall {scores.bcubed_recall:.3f}"
         f"  F1 {scores.bcubed_f1:.3f}"
+    )
+    typer.echo(
+        f"decisions exact duplicates {scores.exact_duplicates}  copies {scores.copies} "
+        "(each scored in the story of the article it repeats)"
     )
     typer.echo(json.dumps({k: round(v, 4) for k, v in asdict(scores).items()}))
 

@@ -1,13 +1,32 @@
-"""Words of English news text, as the deduplicator and the summarizer compare them."""
+"""Words of news text, as the deduplicator and the summarizer compare them (stems and
+stopwords are English; words are found in every script)."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import snowballstemmer
 
-_WORD = re.compile(r"[^\W\d_](?:[\w'\u2019-]*[^\W_])?|\d[\d,.]*\d|\d", re.UNICODE)
+
+def _mark_ranges() -> str:
+    """A regex class body of Unicode's combining marks (vowel signs of Indic scripts,
+    accents, Arabic harakat): part of a word, though `\\w` does not match them."""
+    marks = [c for c in range(0x300, 0x10000) if unicodedata.category(chr(c)).startswith("M")]
+    ranges: list[tuple[int, int]] = []
+    for c in marks:
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1] = (ranges[-1][0], c)
+        else:
+            ranges.append((c, c))
+    return "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+
+
+_MARK = _mark_ranges()
+_WORD = re.compile(
+    rf"[^\W\d_](?:[\w{_MARK}'\u2019-]*(?:[^\W_]|[{_MARK}]))?|\d[\d,.]*\d|\d", re.UNICODE
+)
 _STEMMER = snowballstemmer.stemmer("english")
 
 # Words that say nothing about what a text is about.

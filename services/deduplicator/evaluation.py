@@ -1,7 +1,10 @@
-"""`pressroom eval clustering`: replays a labelled JSONL stream through the clusterer.
+"""`pressroom eval clustering`: replays a labelled JSONL stream through the deduplicator's
+whole decision, as the service makes it: exact duplicates dropped, syndicated copies
+joined to their original, the rest placed by the story clusterer.
 
-No broker and no database: the deduplicator's own StoryClusterer, in arrival order by
-`published` (or shuffled), and the result is scored against the labels.
+No broker and no database: the deduplicator's own state, in arrival order by `published`
+(or shuffled), and the result is scored against the labels. A dropped duplicate counts as
+a member of the story of the article it duplicates, where a reader finds its content.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import itertools
 import random
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,9 @@ from services.deduplicator.clustering import ClusterArticle, ClusteringSettings,
 from services.deduplicator.embeddings import Embedding, EmbeddingsClient, embedded_text
 from services.deduplicator.scoring import ClusteringScores, score_clustering
 from services.deduplicator.settings import DeduplicatorSettings
-from services.deduplicator.text import terms
+from services.deduplicator.state import Assignment, DedupState, Duplicate
+from services.deduplicator.text import content_fingerprint, terms
+from shared.events import ArticleFetched, article_id_for
 from shared.jsonl import read_jsonl
 
 
@@ -75,6 +80,54 @@ def cluster_stream(
     return dict(clusterer.story_of)
 
 
+@dataclass(frozen=True)
+class ReplayScores(ClusteringScores):
+    exact_duplicates: int
+    copies: int
+
+
+def as_fetched(labelled: LabelledArticle) -> ArticleFetched:
+    url = f"https://{labelled.source.lower().replace(' ', '-') or 'outlet'}.example/{labelled.id}"
+    return ArticleFetched(
+        article_id=article_id_for(url),
+        canonical_url=url,
+        url=url,
+        source_id=labelled.source[:100] or "unknown",
+        source_name=labelled.source[:200] or "unknown",
+        title=labelled.title or labelled.text[:100] or labelled.id,
+        text=labelled.text,
+        published_at=labelled.published,
+    )
+
+
+def decide_stream(
+    articles: list[LabelledArticle],
+    settings: DeduplicatorSettings,
+    embeddings: Mapping[str, Embedding] | None = None,
+) -> tuple[dict[str, str], Counter[str]]:
+    """Article id -> story id, and how many of each decision, once every article has been
+    decided in the order given, as the deduplicator service decides."""
+    state = DedupState(settings)
+    fetched = {labelled.id: as_fetched(labelled) for labelled in articles}
+    duplicate_of: dict[str, str] = {}
+    decisions: Counter[str] = Counter()
+    for labelled in articles:
+        article = fetched[labelled.id]
+        decision = state.decide(article, embeddings.get(labelled.id) if embeddings else None)
+        if isinstance(decision, Duplicate):
+            decisions["duplicate"] += 1
+            fingerprint = content_fingerprint(article.title, article.text)
+            duplicate_of[labelled.id] = state.fingerprints.get(fingerprint, article.article_id)
+        elif isinstance(decision, Assignment):
+            decisions[decision.decision] += 1
+            state.apply(decision)
+    story_of = {}
+    for labelled in articles:
+        article_id = duplicate_of.get(labelled.id, fetched[labelled.id].article_id)
+        story_of[labelled.id] = state.articles[article_id].story_id
+    return story_of, decisions
+
+
 async def embed_all(
     articles: list[LabelledArticle], client: EmbeddingsClient, batch: int = 32
 ) -> dict[str, Embedding]:
@@ -89,13 +142,13 @@ async def embed_all(
 
 def evaluate(
     path: Path, shuffle_seed: int | None = None, settings: DeduplicatorSettings | None = None
-) -> ClusteringScores:
+) -> ReplayScores:
     return asyncio.run(replay(path, shuffle_seed, settings or DeduplicatorSettings()))
 
 
 async def replay(
     path: Path, shuffle_seed: int | None, settings: DeduplicatorSettings
-) -> ClusteringScores:
+) -> ReplayScores:
     """The articles of `path` by `published` (or shuffled), clustered with the deduplicator's
     settings, embeddings included when an endpoint is set; scored against their labels."""
     articles = read_labelled(path)
@@ -109,5 +162,8 @@ async def replay(
             vectors = await embed_all(articles, embeddings)
         finally:
             await embeddings.close()
-    predicted = cluster_stream(articles, settings.clustering(), vectors)
-    return score_clustering({a.id: a.cluster for a in articles}, predicted)
+    predicted, decisions = decide_stream(articles, settings, vectors)
+    scores = score_clustering({a.id: a.cluster for a in articles}, predicted)
+    return ReplayScores(
+        **asdict(scores), exact_duplicates=decisions["duplicate"], copies=decisions["copy"]
+    )

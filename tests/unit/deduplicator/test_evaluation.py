@@ -30,7 +30,39 @@ def test_the_report_names_the_order_and_ends_with_one_json_line(tmp_path: Path):
     lines = result.output.strip().splitlines()
     assert lines[0] == "articles replayed shuffled (seed 7); similarity TF-IDF"
     assert lines[1].startswith("pairwise  precision")
-    assert set(json.loads(lines[-1])) >= {"pairwise_f1", "bcubed_f1"}
+    assert set(json.loads(lines[-1])) >= {"pairwise_f1", "bcubed_f1", "exact_duplicates", "copies"}
+
+
+def test_duplicates_and_copies_are_decided_as_the_service_does_and_scored_with_the_original(
+    tmp_path: Path,
+):
+    text = (
+        "The Senate passed the infrastructure bill on Tuesday by 69 votes to 30, sending the "
+        "package of roads, bridges and broadband spending to the House for a final vote."
+    )
+    rows = [
+        ("a1", "a", "Senate passes infrastructure bill", text, "A"),
+        ("a2", "a", "SENATE passes infrastructure bill!", text.upper(), "B"),  # the same text
+        ("a3", "a", "Senate passes the infrastructure bill", f"{text} Reuters reported.", "C"),
+        ("b1", "b", "Storm floods Louisiana", "Hurricane Ida flooded towns in Louisiana.", "A"),
+    ]
+    scores = evaluate(write_labelled(tmp_path / "labelled.jsonl", rows))
+    assert (scores.exact_duplicates, scores.copies) == (1, 1)
+    assert scores.pairwise_f1 == 1.0
+
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "data" / "clustering-scripts.jsonl"
+
+
+def test_news_in_eleven_scripts_is_told_apart_and_none_is_taken_for_a_duplicate():
+    """Russian, Chinese, Japanese, Arabic, Hindi, Greek and Korean stories (texts written
+    for this test): two events each in Russian, Chinese, Japanese and Arabic."""
+    by_published = evaluate(SCRIPTS)
+    assert by_published.exact_duplicates == 0
+    assert by_published.copies == 0
+    assert by_published.pairwise_f1 >= 0.90
+    for seed in (1, 2, 3):
+        assert evaluate(SCRIPTS, seed).pairwise_f1 >= 0.90
 
 
 @needs_dev_data

@@ -1,5 +1,5 @@
 from services.deduplicator.minhash import MinHasher, estimated_jaccard
-from services.deduplicator.text import content_fingerprint, shingles, terms
+from services.deduplicator.text import content_fingerprint, normalised, shingles, terms, tokens
 
 WIRE = (
     "WASHINGTON (AP) — The Senate on Tuesday approved a $1 trillion infrastructure bill "
@@ -34,3 +34,20 @@ def test_a_lightly_edited_copy_shares_a_band_and_an_unrelated_text_does_not():
     assert estimated_jaccard(original, copy) > 0.7
     assert set(hasher.band_keys(original)) & set(hasher.band_keys(copy))
     assert not set(hasher.band_keys(original)) & set(hasher.band_keys(other))
+
+
+def test_articles_in_other_scripts_keep_their_letters_in_the_fingerprint():
+    moscow = content_fingerprint("В Москве открылась новая линия метро", "Семь станций.")  # noqa: RUF001 (Russian)
+    flood = content_fingerprint("Наводнение на Кубани", "Эвакуированы 2000 жителей.")
+    assert moscow != flood
+    assert content_fingerprint("Пожар в Афинах", "Текст") == content_fingerprint(
+        "ПОЖАР в Афинах!", "текст"
+    )
+    assert normalised("Πυρκαγιά στην Αττική") == "πυρκαγια στην αττικη"  # accents folded
+    assert normalised("मुंबई में भारी बारिश") == "मुंबई में भारी बारिश"  # vowel signs kept
+
+
+def test_chinese_and_japanese_runs_are_taken_as_character_pairs():
+    assert tokens("台风登陆上海") == ["台风", "风登", "登陆", "陆上", "上海"]
+    assert tokens("東京で震度5強") == ["東京", "京で", "で震", "震度", "5", "強"]
+    assert tokens("Tokyo 2026年") == ["Tokyo", "2026", "年"]
