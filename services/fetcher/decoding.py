@@ -12,13 +12,31 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.IGNORECAS
 _XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding=["']([\w-]+)""")
 
 
+# Labels that browsers decode with a wider codec than their name says (the WHATWG
+# Encoding Standard): a page labelled ISO-8859-1 is windows-1252 text, curly quotes and all.
+_AS_BROWSERS_READ = {
+    "ascii": "cp1252",
+    "iso8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "iso8859-9": "cp1254",
+    "iso8859-11": "cp874",
+    "tis-620": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc_kr": "cp949",
+    "shift_jis": "cp932",
+    "big5": "big5hkscs",
+}
+
+
 def _codec(name: str | None) -> str | None:
     if not name:
         return None
     try:
-        return codecs.lookup(name.strip().lower()).name
+        found = codecs.lookup(name.strip().lower()).name
     except LookupError:
         return None
+    return _AS_BROWSERS_READ.get(found, found)
 
 
 def declared_charset(content_type: str | None) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from lxml.etree import ParserError
 
 from shared.times import as_utc
 
+logger = logging.getLogger(__name__)
 MAX_ENTRIES = 500
 
 
@@ -123,28 +125,39 @@ def parse_json_feed(body: bytes) -> list[FeedEntry]:
         raise MalformedFeed("JSON Feed without an items list")
     entries = []
     for item in items[:MAX_ENTRIES]:
-        if not isinstance(item, dict):
-            continue
-        url = _http(item.get("url")) or _http(item.get("external_url"))
-        title = " ".join(str(item.get("title") or "").split())
-        if not url or not title:
-            continue
-        authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
-        entries.append(
-            FeedEntry(
-                url=url,
-                title=title,
-                text=str(item.get("content_text") or "")
-                or html_to_text(str(item.get("content_html") or item.get("summary") or "")),
-                published_at=_time(item.get("date_published") or item.get("date_modified")),
-                authors=tuple(
-                    str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")
-                ),
-                image_url=_http(item.get("image") or item.get("banner_image")),
-                language=item.get("language") or feed.get("language"),
-            )
-        )
+        try:
+            if entry := _json_feed_entry(item, feed):
+                entries.append(entry)
+        except (TypeError, ValueError, OverflowError, AttributeError) as error:
+            logger.warning("JSON Feed item skipped", extra={"reason": f"{error}"[:300]})
     return entries
+
+
+def _json_feed_entry(item: Any, feed: dict[str, Any]) -> FeedEntry | None:
+    """The entry of one JSON Feed item; None without a URL or title; an error for an item
+    that is malformed (a number where a date belongs, say)."""
+    if not isinstance(item, dict):
+        return None
+    url = _http(item.get("url")) or _http(item.get("external_url"))
+    title = " ".join(str(item.get("title") or "").split())
+    if not url or not title:
+        return None
+    authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+    return FeedEntry(
+        url=url,
+        title=title,
+        text=str(item.get("content_text") or "")
+        or html_to_text(str(item.get("content_html") or item.get("summary") or "")),
+        published_at=_json_feed_time(item.get("date_published") or item.get("date_modified")),
+        authors=tuple(str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")),
+        image_url=_http(item.get("image") or item.get("banner_image")),
+        language=item.get("language") or feed.get("language"),
+    )
+
+
+def _json_feed_time(value: Any) -> datetime | None:
+    """An RFC 3339 date as JSON Feed has it; None for anything else (a number, say)."""
+    return _time(value) if isinstance(value, str) else None
 
 
 def parse_jsonl_archive(lines: Iterable[str]) -> tuple[list[FeedEntry], list[str]]:

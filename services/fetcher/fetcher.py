@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError
+
 from services.fetcher import metrics
 from services.fetcher.addresses import BlockedAddress, check_destination
 from services.fetcher.canonical import canonical_url
@@ -25,6 +27,7 @@ from services.fetcher.http import Disallowed, FetchError, FetchResult, PoliteCli
 from services.fetcher.settings import FetcherSettings
 from services.fetcher.sources import SourceConfig
 from services.fetcher.store import SeenUrls, SourceState, SourceStore
+from shared.dead_letters import OUTAGES
 from shared.events import ArticleFetched, article_id_for
 
 logger = logging.getLogger(__name__)
@@ -52,6 +55,32 @@ class PollReport:
     entries: int = 0
     emitted: int = 0
     reason: str | None = None
+
+
+MAX_AUTHORS = 20
+# C0 control characters but tab, newline and carriage return: no text needs them, and they
+# make the site's RSS and Atom invalid XML.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*$")
+
+
+def without_controls(text: str) -> str:
+    return _CONTROLS.sub("", text)
+
+
+def language_tag(given: str | None) -> str | None:
+    """`given` if it looks like a BCP 47 tag ("en", "pt-BR"), else None (unknown)."""
+    tag = (given or "").strip()
+    return tag.replace("_", "-") if len(tag) <= 16 and _LANGUAGE_TAG.match(tag) else None
+
+
+def entry_id(entry: FeedEntry) -> str:
+    """The article id of the entry's canonical URL; of the URL as given when it has none
+    (a link no URL parser accepts, which its handling then refuses)."""
+    try:
+        return article_id_for(canonical_url(entry.url))
+    except ValueError:
+        return article_id_for(entry.url)
 
 
 def _outlet_id(name: str) -> str:
@@ -87,10 +116,17 @@ class Fetcher:
                 await self._succeeded(state, response, emitted=0, now=now)
                 return PollReport(source_id, "not_modified")
             entries = self._entries(source, response)
+            emitted = await self._handle_entries(source, entries)
         except SourceFailed as failure:
             await self._failed(state, failure, now)
             return PollReport(source_id, "failed", reason=str(failure))
-        emitted = await self._handle_entries(source, entries)
+        except OUTAGES:
+            raise  # the broker or the database is away: not the source's fault
+        except Exception as error:  # a bug or a case not foreseen: the source waits, the rest go on
+            logger.exception("poll failed unexpectedly", extra={"source": source_id})
+            unforeseen = SourceFailed("internal", f"{type(error).__name__}: {error}"[:500])
+            await self._failed(state, unforeseen, now)
+            return PollReport(source_id, "failed", reason=str(unforeseen))
         await self._succeeded(state, response, emitted=emitted, now=now)
         return PollReport(source_id, "ok", entries=len(entries), emitted=emitted)
 
@@ -152,14 +188,29 @@ class Fetcher:
     # -- the entries --------------------------------------------------------------------
 
     async def _handle_entries(self, source: SourceConfig, entries: list[FeedEntry]) -> int:
-        by_id = {article_id_for(canonical_url(e.url)): e for e in entries}
+        by_id = {entry_id(e): e for e in entries}
         seen = await self.seen.seen_among(by_id)
         new = [(i, e) for i, e in by_id.items() if i not in seen]
         new = new[: self.settings.max_new_entries_per_poll]
-        results = await asyncio.gather(*(self._handle_entry(source, i, e) for i, e in new))
-        return sum(results)
+        outcomes = await asyncio.gather(*(self._entry_outcome(source, i, e) for i, e in new))
+        for outcome in outcomes:
+            metrics.entries_total.labels(source.id, outcome).inc()
+        return outcomes.count("emitted")
 
-    async def _handle_entry(self, source: SourceConfig, article_id: str, entry: FeedEntry) -> bool:
+    async def _entry_outcome(self, source: SourceConfig, article_id: str, entry: FeedEntry) -> str:
+        """What became of one new entry. One that cannot become an event is remembered as
+        invalid with its reason, so the rest of the feed, and later polls, go on."""
+        try:
+            return await self._handle_entry(source, article_id, entry)
+        except (ValidationError, ValueError) as error:
+            reason = f"invalid: {error}".replace("\n", " ")[:500]
+            logger.warning(
+                "entry skipped", extra={"source": source.id, "url": entry.url, "reason": reason}
+            )
+            await self.seen.remember(article_id, entry.url[:2000], source.id, reason)
+            return "invalid"
+
+    async def _handle_entry(self, source: SourceConfig, article_id: str, entry: FeedEntry) -> str:
         url = canonical_url(entry.url)
         try:
             await check_destination(entry.url, local=source.local)
@@ -167,14 +218,14 @@ class Fetcher:
             metrics.failures_total.labels(source.id, "refused").inc()
             logger.warning("entry refused", extra={"source": source.id, "reason": str(error)})
             await self.seen.remember(article_id, url, source.id, f"refused: {error}")
-            return False
+            return "refused"
         page = await self._page(source, entry) if source.fetch_pages else None
         if page and page.canonical_url and _same_site(page.canonical_url, entry.url):
             final_url = canonical_url(page.canonical_url)
             if final_url != url:
                 if await self.seen.seen_among([article_id_for(final_url)]):
                     await self.seen.remember(article_id, url, source.id, "same as " + final_url)
-                    return False
+                    return "same"
                 url = final_url
         article = self._article(source, entry, page, url)
         await self.emit(article)
@@ -182,7 +233,7 @@ class Fetcher:
         if article.article_id != article_id:
             await self.seen.remember(article_id, canonical_url(entry.url), source.id, "emitted")
         metrics.emitted_total.labels(source.id).inc()
-        return True
+        return "emitted"
 
     async def _page(self, source: SourceConfig, entry: FeedEntry) -> ExtractedPage | None:
         """The entry's page, extracted; None (the feed's own content serves) when it fails."""
@@ -219,19 +270,24 @@ class Fetcher:
     def _article(
         source: SourceConfig, entry: FeedEntry, page: ExtractedPage | None, url: str
     ) -> ArticleFetched:
-        outlet = str(entry.extra.get("source") or "") or source.name
+        outlet = without_controls(str(entry.extra.get("source") or "")) or source.name
         text = page.text if page and len(page.text) > len(entry.text) else entry.text
+        title = without_controls(entry.title)[:1000]
         return ArticleFetched(
             article_id=article_id_for(url),
             canonical_url=url,
             url=entry.url,
             source_id=source.id if outlet == source.name else _outlet_id(outlet),
             source_name=outlet[:200],
-            title=entry.title[:1000] or (page.title if page and page.title else url)[:1000],
-            text=text[:200_000],
-            authors=entry.authors or (page.authors if page else ()),
+            title=title or (without_controls(page.title) if page and page.title else url)[:1000],
+            text=without_controls(text)[:200_000],
+            authors=tuple(
+                without_controls(a)[:200] for a in entry.authors or (page.authors if page else ())
+            )[:MAX_AUTHORS],
             published_at=entry.published_at or (page.published_at if page else None),
-            language=(entry.language or (page.language if page else None) or source.language),
+            language=language_tag(
+                entry.language or (page.language if page else None) or source.language
+            ),
             image_url=entry.image_url or (page.image_url if page else None),
             category_hint=source.category,
         )

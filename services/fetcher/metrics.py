@@ -15,6 +15,12 @@ failures_total = Counter(
     "Problems by source and kind: fetch, status, parse, extraction, refused, robots.",
     ["source", "kind"],
 )
+entries_total = Counter(
+    "pressroom_fetch_entries_total",
+    "New feed entries by source and outcome: emitted, refused (an address not allowed), "
+    "same (another URL of an article already handled), invalid (could not become an event).",
+    ["source", "outcome"],
+)
 emitted_total = Counter(
     "pressroom_articles_emitted_total", "Articles sent to articles.raw, by source.", ["source"]
 )

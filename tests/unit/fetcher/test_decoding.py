@@ -24,3 +24,9 @@ def test_a_byte_order_mark_wins():
 def test_a_wrongly_declared_cyrillic_page_is_detected():
     russian = "Привет мир, как дела у вас сегодня"  # noqa: RUF001 - Cyrillic on purpose
     assert decode_body(russian.encode("cp1251"), "text/html; charset=utf-8") == (russian, "cp1251")
+
+
+def test_a_page_labelled_iso_8859_1_is_read_as_windows_1252_as_browsers_read_it():
+    typeset = "It\u2019s \u201cquoted\u201d \u2014 5 \u20ac"
+    text, charset = decode_body(typeset.encode("cp1252"), "text/html; charset=ISO-8859-1")
+    assert (text, charset) == (typeset, "cp1252")

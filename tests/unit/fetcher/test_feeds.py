@@ -1,8 +1,15 @@
+import json
 from datetime import UTC, datetime
 
 import pytest
 
-from services.fetcher.feeds import MalformedFeed, html_to_text, parse_feed, parse_jsonl_archive
+from services.fetcher.feeds import (
+    MalformedFeed,
+    html_to_text,
+    parse_feed,
+    parse_json_feed,
+    parse_jsonl_archive,
+)
 
 RSS2 = b"""<?xml version="1.0"?><rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">
 <channel><title>T</title><language>en-gb</language>
@@ -76,3 +83,24 @@ def test_a_jsonl_archive_reads_good_lines_and_names_bad_ones():
 
 def test_broken_html_becomes_plain_paragraphs():
     assert html_to_text("<p>One <b>two</p><p>three<i> four") == "One two\n\nthree four"
+
+
+def test_a_json_feed_item_with_a_number_for_a_date_keeps_its_entry_without_the_date():
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "items": [
+            {"url": "https://a.example/1", "title": "One", "date_published": 1764496800},
+            {
+                "url": "https://a.example/2",
+                "title": "Two",
+                "date_published": "2026-11-30T10:00:00Z",
+            },
+            {"url": "https://a.example/3", "title": "Three", "authors": "not a list"},
+        ],
+    }
+    entries = parse_json_feed(json.dumps(feed).encode())
+    assert [(e.title, e.published_at is not None) for e in entries] == [
+        ("One", False),
+        ("Two", True),
+        ("Three", False),
+    ]
