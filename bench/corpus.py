@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from services.deduplicator.evaluation import read_labelled
-from services.demo.feed_server import DEFAULT_DATA, DemoArticle, outlet_slug, read_articles
+from services.deduplicator.evaluation import fetched_article, read_labelled
+from services.demo.feed_server import DEFAULT_DATA, DemoArticle, read_articles
 from shared.events import ArticleFetched, StoryUpdated, article_id_for
 from tests.factories import make_story
 
@@ -38,17 +38,12 @@ def backfill(count: int) -> list[DemoArticle]:
 
 def fetched(article: DemoArticle) -> ArticleFetched:
     """The article as the fetcher would emit it."""
-    url = f"https://{outlet_slug(article.outlet)}.example/{article.slug}"
-    return ArticleFetched(
-        article_id=article_id_for(url),
-        canonical_url=url,
-        url=url,
-        source_id=outlet_slug(article.outlet),
-        source_name=article.outlet,
-        title=article.title,
-        text=article.text or article.title,
-        published_at=article.published,
-        fetched_at=datetime.now(UTC),
+    return fetched_article(
+        article.outlet,
+        article.slug,
+        article.title,
+        article.text or article.title,
+        article.published,
     )
 
 

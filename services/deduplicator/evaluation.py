@@ -25,6 +25,7 @@ from services.deduplicator.scoring import ClusteringScores, score_clustering
 from services.deduplicator.settings import DeduplicatorSettings
 from services.deduplicator.state import Assignment, DedupState, Duplicate
 from services.deduplicator.text import content_fingerprint, terms
+from services.fetcher.sources import source_id_for
 from shared.events import ArticleFetched, article_id_for
 from shared.jsonl import read_jsonl
 
@@ -86,17 +87,21 @@ class ReplayScores(ClusteringScores):
     copies: int
 
 
-def as_fetched(labelled: LabelledArticle) -> ArticleFetched:
-    url = f"https://{labelled.source.lower().replace(' ', '-') or 'outlet'}.example/{labelled.id}"
+def fetched_article(
+    outlet: str, page: str, title: str, text: str, published: datetime
+) -> ArticleFetched:
+    """An article as the fetcher emits it from page `page` of `outlet`."""
+    source_id = source_id_for(outlet)
+    url = f"https://{source_id}.example/{page}"
     return ArticleFetched(
         article_id=article_id_for(url),
         canonical_url=url,
         url=url,
-        source_id=labelled.source[:100] or "unknown",
-        source_name=labelled.source[:200] or "unknown",
-        title=labelled.title or labelled.text[:100] or labelled.id,
-        text=labelled.text,
-        published_at=labelled.published,
+        source_id=source_id,
+        source_name=outlet[:200] or source_id,
+        title=title[:1000] or text[:100] or page,
+        text=text,
+        published_at=published,
     )
 
 
@@ -108,7 +113,9 @@ def decide_stream(
     """Article id -> story id, and how many of each decision, once every article has been
     decided in the order given, as the deduplicator service decides."""
     state = DedupState(settings)
-    fetched = {labelled.id: as_fetched(labelled) for labelled in articles}
+    fetched = {
+        a.id: fetched_article(a.source, a.id, a.title, a.text, a.published) for a in articles
+    }
     duplicate_of: dict[str, str] = {}
     decisions: Counter[str] = Counter()
     for labelled in articles:

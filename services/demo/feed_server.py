@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from services.fetcher.sources import source_id_for
 from shared.times import as_utc
 
 DEFAULT_DATA = (
@@ -44,10 +45,6 @@ class DemoArticle:
         # The id, readable, and a hash of the article: ids in a data file can repeat.
         digest = hashlib.sha1(f"{self.id}|{self.outlet}|{self.title}".encode()).hexdigest()[:8]
         return re.sub(r"[^a-z0-9]+", "-", self.id.lower()).strip("-") + "-" + digest
-
-
-def outlet_slug(outlet: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", outlet.lower()).strip("-") or "outlet"
 
 
 def read_articles(path: Path, limit: int | None = None) -> list[DemoArticle]:
@@ -113,9 +110,9 @@ class NewsServer:
         lines = ["# Demo sources: the local news server (pressroom demo-feeds).", "sources:"]
         for outlet in self.outlets:
             lines += [
-                f"- id: {outlet_slug(outlet)}",
+                f"- id: {source_id_for(outlet)}",
                 f"  name: {json.dumps(outlet)}",
-                f"  url: {base_url}/feeds/{outlet_slug(outlet)}.xml",
+                f"  url: {base_url}/feeds/{source_id_for(outlet)}.xml",
                 f"  poll_seconds: {poll_seconds}",
                 "  local: true",
             ]
@@ -126,8 +123,8 @@ class NewsServer:
 
     async def feed(self, request: Request) -> Response:
         slug = request.path_params["outlet"]
-        items = [a for a in self.released() if outlet_slug(a.outlet) == slug]
-        names = [o for o in self.outlets if outlet_slug(o) == slug]
+        items = [a for a in self.released() if source_id_for(a.outlet) == slug]
+        names = [o for o in self.outlets if source_id_for(o) == slug]
         if not names:
             return PlainTextResponse("no such feed", 404)
         base = site_base(request)

@@ -25,7 +25,7 @@ from services.fetcher.extraction import ExtractedPage, extract_article
 from services.fetcher.feeds import FeedEntry, MalformedFeed, parse_feed, parse_jsonl_archive
 from services.fetcher.http import Disallowed, FetchError, FetchResult, PoliteClient
 from services.fetcher.settings import FetcherSettings
-from services.fetcher.sources import SourceConfig
+from services.fetcher.sources import SourceConfig, source_id_for
 from services.fetcher.store import SeenUrls, SourceState, SourceStore
 from shared.dead_letters import OUTAGES
 from shared.events import ArticleFetched, article_id_for
@@ -81,10 +81,6 @@ def entry_id(entry: FeedEntry) -> str:
         return article_id_for(canonical_url(entry.url))
     except ValueError:
         return article_id_for(entry.url)
-
-
-def _outlet_id(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:100] or "unknown"
 
 
 class Fetcher:
@@ -277,7 +273,7 @@ class Fetcher:
             article_id=article_id_for(url),
             canonical_url=url,
             url=entry.url,
-            source_id=source.id if outlet == source.name else _outlet_id(outlet),
+            source_id=source.id if outlet == source.name else source_id_for(outlet),
             source_name=outlet[:200],
             title=title or (without_controls(page.title) if page and page.title else url)[:1000],
             text=without_controls(text)[:200_000],

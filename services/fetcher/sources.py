@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+def source_id_for(name: str) -> str:
+    """The source id of an outlet known by name: its letters and digits, in any script,
+    hyphenated (two outlets must not share one: the clusterer takes one article of each)."""
+    return re.sub(r"[\W_]+", "-", name.casefold()).strip("-")[:100] or "unknown"
+
 
 SourceKind = Literal["rss", "atom", "jsonfeed", "jsonl"]
 

@@ -18,10 +18,10 @@ from starlette.routing import Mount, Route
 from services.demo.feed_server import (
     DEFAULT_DATA,
     NewsServer,
-    outlet_slug,
     read_articles,
     site_base,
 )
+from services.fetcher.sources import source_id_for
 from services.fetcher.store import SourceStore
 from shared.broker import make_broker
 from shared.db import Database
@@ -99,7 +99,7 @@ def fault_routes() -> list[Route]:
 
 def sources_yaml(base: str, outlets: list[str]) -> str:
     lines = ["sources:"]
-    entries = [(outlet_slug(o), o, f"{base}/feeds/{outlet_slug(o)}.xml") for o in outlets]
+    entries = [(source_id_for(o), o, f"{base}/feeds/{source_id_for(o)}.xml") for o in outlets]
     entries += [
         (f"fault-{n}", f"Fault {n}", f"{base}/faults/{n}.xml")
         for n in ("malformed", "500", "slow", "huge", "mixed")
@@ -201,7 +201,7 @@ async def test_every_article_reaches_articles_raw_once_across_polls_and_a_restar
     assert mixed.emitted == 4
     assert mixed.last_success_at is not None
     assert mixed.failures == 0 or (mixed.last_error or "").startswith("fetch: ")
-    assert states[outlet_slug(OUTLETS[0])].emitted > 0
+    assert states[source_id_for(OUTLETS[0])].emitted > 0
 
 
 async def saw_304(url: str) -> bool:

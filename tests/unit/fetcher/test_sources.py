@@ -2,7 +2,13 @@ from pathlib import Path
 
 import pytest
 
-from services.fetcher.sources import SourceConfig, SourcesFileError, load_sources, save_sources
+from services.fetcher.sources import (
+    SourceConfig,
+    SourcesFileError,
+    load_sources,
+    save_sources,
+    source_id_for,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -40,3 +46,11 @@ def test_a_bad_sources_file_is_refused_naming_the_problem(tmp_path: Path, text: 
     path.write_text(text)
     with pytest.raises(SourcesFileError, match=problem):
         load_sources(path)
+
+
+def test_outlets_named_in_any_script_get_source_ids_of_their_own():
+    names = ["New York Times (News)", "新华社", "人民日报", "Вести", "РБК", "الأهرام"]
+    ids = [source_id_for(name) for name in names]
+    assert ids[0] == "new-york-times-news"
+    assert len(set(ids)) == len(names)
+    assert "unknown" not in ids
