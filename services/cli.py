@@ -122,6 +122,39 @@ def embeddings_server(
     )
 
 
+@eval_app.command("grounding")
+def eval_grounding(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="JSONL: id, sources [{id, text}], claims."
+        ),
+    ],
+) -> None:
+    """Run the summarizer's grounding gate on labelled claims against their story's
+    sources: a table per kind, then the figures as one JSON line."""
+    from services.summarizer.grounding_eval import evaluate
+
+    scores = evaluate(path)
+    typer.echo(f"{'kind':<14} {'claims':>6}  judged right")
+    for kind, share in scores.by_kind.items():
+        typer.echo(f"{kind:<14} {scores.claims_by_kind[kind]:>6}  {share:.1%}")
+    typer.echo(
+        f"supported passed {scores.supported_pass:.1%}, "
+        f"unsupported refused {scores.unsupported_refused:.1%}; refusals by reason "
+        + ", ".join(f"{r} {n}" for r, n in scores.refusals_by_reason.items())
+    )
+    typer.echo(
+        json.dumps(
+            {
+                "supported_pass": round(scores.supported_pass, 4),
+                "unsupported_refused": round(scores.unsupported_refused, 4),
+                "by_kind": {k: round(v, 4) for k, v in scores.by_kind.items()},
+            }
+        )
+    )
+
+
 @eval_app.command("summaries")
 def eval_summaries(
     path: Annotated[

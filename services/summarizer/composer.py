@@ -21,12 +21,13 @@ KEY_POINTS = 5
 
 @dataclass
 class GateReport:
-    """What the gate did to one story: counts by part and outcome."""
+    """What the gate did to one story: counts by part, outcome and the reason a sentence
+    was refused ("" for one it passed)."""
 
-    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    outcomes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
-    def count(self, part: str, outcome: str) -> None:
-        self.outcomes[(part, outcome)] += 1
+    def count(self, part: str, outcome: str, reason: str | None = None) -> None:
+        self.outcomes[(part, outcome, reason or "")] += 1
 
 
 class EmptySummary(ValueError):
@@ -46,9 +47,9 @@ def compose(story_material: StoryMaterial, draft: Draft) -> tuple[StorySummarize
             report.count("key_point", "grounded")
         elif repair := next(spares, None):
             key_points.append(repair)
-            report.count("key_point", "repaired")
+            report.count("key_point", "repaired", verdict.reason)
         else:
-            report.count("key_point", "dropped")
+            report.count("key_point", "dropped", verdict.reason)
     # Fewer than five only when the story has no more distinct, grounded sentences.
     while len(key_points) < KEY_POINTS and (extra := next(spares, None)):
         key_points.append(extra)
@@ -60,16 +61,16 @@ def compose(story_material: StoryMaterial, draft: Draft) -> tuple[StorySummarize
             summary.append(GroundedText(text=sentence, article_ids=verdict.supporting))
             report.count("summary", "grounded")
         else:
-            report.count("summary", "dropped")
+            report.count("summary", "dropped", verdict.reason)
     if not summary:
         summary = list(key_points)
     if not key_points or not summary:
         raise EmptySummary(f"story {story.story_id} has no sentence that passes the gate")
 
     headline = draft.headline
-    if not gate.check(headline).grounded or not headline.strip():
+    if not (headline_verdict := gate.check(headline)).grounded or not headline.strip():
         headline = material.headline()
-        report.count("headline", "repaired")
+        report.count("headline", "repaired", headline_verdict.reason)
     else:
         report.count("headline", "grounded")
 

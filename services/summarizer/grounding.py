@@ -1,8 +1,20 @@
-"""The grounding gate: every number, date and proper name published must be in a source.
+"""The grounding gate: a sentence is published only where a passage of one of the story's
+articles says it.
 
-A fact is a number (`300`, `11,000`, `1.5%`, `2024`) or a proper name (a capitalised
-word that does not open its sentence, or an acronym). A sentence is supported by an
-article when each of its facts occurs in that article's title or text.
+A passage is a sentence of an article, or two or three adjacent ones. It supports a
+sentence when:
+
+- **facts**: every number of the sentence is in it, in any written form ("4%" is
+  "4 percent", "11,000" is "11000", "two" is "2"), and every name: a capitalised word that
+  is not an ordinary word of the story (an opening word counts when the articles never
+  write it in lower case and it is no stopword), an acronym, a word of a script without
+  case;
+- **polarity**: it negates as often as the sentence does (not, no, never, n't, ...);
+- **coverage**: it holds most of the sentence's content words (stems);
+- **quotes**: what the sentence puts in quotation marks is in the article word for word.
+
+The verdict names the supporting articles and the passage (article, character span), or
+why nothing supports the sentence.
 """
 
 from __future__ import annotations
@@ -10,91 +22,261 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from services.summarizer.sentences import split_sentences
-from shared.text import STOPWORDS
+from shared.text import STOPWORDS, stem, words
 
-_TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f][\w'\u2019.-]*[\w]|[A-Za-z]|\d[\d,.]*\d|\d")
-_NUMBER_WORDS = frozenset(
-    "two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
-    "sixty seventy eighty ninety hundred thousand million billion trillion dozen dozens "
-    "half quarter".split()
+MIN_COVERAGE = 0.8  # of a sentence's content words, in the supporting passage
+PASSAGE_SENTENCES = 3  # at most, adjacent
+REASONS = ("number", "name", "negation", "quote", "coverage")
+
+_SMALL = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+).split()
+_TENS = {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90}  # fmt: skip
+NUMBER_WORDS = {word: str(n) for n, word in enumerate(_SMALL)} | {
+    word: str(n) for word, n in _TENS.items()
+}
+_SCALES = frozenset("hundred thousand million billion trillion dozen half quarter".split())
+_NEGATIONS = frozenset(
+    "not no never cannot nobody nothing none neither nor without nowhere".split()
 )
 # Capitalised words that are not names wherever they stand.
 _NOT_NAMES = STOPWORDS | frozenset(
     "mr mrs ms dr i monday tuesday wednesday thursday friday saturday sunday".split()
 )
+_QUOTED = re.compile(r"[\"\u201c\u201d]([^\"\u201c\u201d]{3,})[\"\u201c\u201d]")
+_JOINS = re.compile(r",\s+and\s+|;\s+")
+_PERCENT = re.compile(r"%|\bper\s?cent\b", re.IGNORECASE)
+
+
+def _folded_quotes(text: str) -> str:
+    """`text` with its quote marks, spacing and digit grouping ("15,000") made plain."""
+    text = re.sub(r"[\u2018\u2019\u201a\u201b`\u00b4]", "'", text)
+    text = re.sub(r"[\u201c\u201d\u201e\u201f\u00ab\u00bb]", '"', text)
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    return " ".join(text.split())
 
 
 def _number(token: str) -> str:
     return token.replace(",", "").rstrip(".")
 
 
-def facts(sentence: str) -> frozenset[str]:
-    """The numbers, number words and proper names in `sentence`, as they must be found."""
-    found: set[str] = set()
-    for part in split_sentences(sentence):
-        for index, raw in enumerate(_TOKEN.findall(part)):
-            token = raw.rstrip(".").replace("\u2019", "'").removesuffix("'s")
-            if not token:
-                continue
-            if token[0].isdigit():
-                found.add(_number(token))
-            elif token.lower() in _NUMBER_WORDS:
-                found.add(token.lower())
-            elif (
-                token[0].isupper()
-                and token.lower() not in _NOT_NAMES
-                # A sentence's first word is capitalised anyway; an acronym there is a name.
-                and (index > 0 or (len(token) > 1 and token.isupper()))
-            ):
-                found.add(token)
-    return frozenset(found)
+def _caseless(word: str) -> bool:
+    first = word[0]
+    return first.isalpha() and not first.isupper() and not first.islower()
 
 
-def source_facts(text: str) -> frozenset[str]:
-    """Everything `facts` could ask of a source: its numbers, number words and words as written."""
+def negations(text: str) -> int:
+    """How many times `text` negates."""
+    count = 0
+    for word in words(_folded_quotes(text)):
+        lowered = word.lower()
+        count += lowered in _NEGATIONS or lowered.endswith("n't")
+    return count
+
+
+@dataclass(frozen=True)
+class Passage:
+    article_id: str
+    start: int  # character span in the article's text as the gate was given it
+    end: int
+    text: str
+
+    @cached_property
+    def numbers(self) -> frozenset[str]:
+        return number_facts(self.text)
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        return frozenset(w.replace("\u2019", "'").removesuffix("'s") for w in words(self.text))
+
+    @cached_property
+    def stems(self) -> frozenset[str]:
+        return frozenset(stem(w) for w in words(self.text))
+
+    @cached_property
+    def negations(self) -> int:
+        return negations(self.text)
+
+
+def number_facts(text: str) -> frozenset[str]:
+    """Numbers as the gate compares them: digits without separators, number words as
+    digits, "percent" for "%", and the scale words (million, ...)."""
     found: set[str] = set()
-    for token in _TOKEN.findall(text):
-        token = token.rstrip(".").replace("\u2019", "'").removesuffix("'s")
-        if not token:
-            continue
-        if token[0].isdigit():
-            found.add(_number(token))
-        else:
-            found.add(token)
-            found.add(token.lower())
+    for word in words(text):
+        lowered = word.lower()
+        if word[0].isdigit():
+            found.add(_number(word))
+        elif lowered in NUMBER_WORDS:
+            found.add(NUMBER_WORDS[lowered])
+        elif lowered in _SCALES:
+            found.add(lowered)
+    if _PERCENT.search(text):
+        found.add("percent")
     return frozenset(found)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    supporting: tuple[str, ...]  # article ids in which every fact occurs
-    unsupported: frozenset[str]  # facts found in no article
+    supporting: tuple[str, ...]  # articles with a passage that supports the sentence
+    passage: Passage | None  # the best of those passages
+    reason: str | None = None  # why nothing supports it: one of REASONS
 
     @property
     def grounded(self) -> bool:
-        return bool(self.supporting) and not self.unsupported
+        return self.passage is not None
 
 
 class GroundingGate:
-    """Checks sentences against the facts of a story's articles."""
+    """Checks sentences against the passages of a story's articles."""
 
     def __init__(self, articles: Mapping[str, str]) -> None:
         # article id -> title and text
-        self._facts = {article_id: source_facts(text) for article_id, text in articles.items()}
+        self.articles = dict(articles)
+        self._windows = {a: passages_of(a, text) for a, text in self.articles.items()}
+        self.passages = [p for windows in self._windows.values() for p in windows.values()]
+        self._folded = {a: _folded_quotes(text) for a, text in self.articles.items()}
+        self._lower_words = frozenset(
+            w for text in self.articles.values() for w in words(text) if w[0].islower()
+        )
+
+    def names(self, sentence: str) -> frozenset[str]:
+        """The names `sentence` states, as written."""
+        found: set[str] = set()
+        for part in split_sentences(sentence) or [sentence]:
+            for index, raw in enumerate(words(part)):
+                token = raw.replace("\u2019", "'").removesuffix("'s")
+                if not token or token[0].isdigit() or token.lower() in NUMBER_WORDS:
+                    continue
+                if _caseless(token):
+                    found.add(token)
+                elif token[0].isupper() and token.lower() not in _NOT_NAMES:
+                    acronym = len(token) > 1 and token.isupper()
+                    # An opening word is capitalised anyway: a name only if the story never
+                    # writes it as an ordinary word.
+                    if index > 0 or acronym or token.lower() not in self._lower_words:
+                        found.add(token)
+        return frozenset(found)
 
     def check(self, sentence: str) -> Verdict:
-        needed = facts(sentence)
-        supporting = tuple(a for a, known in self._facts.items() if needed <= known)
-        anywhere = set().union(*self._facts.values()) if self._facts else set()
-        return Verdict(supporting, frozenset(needed - anywhere))
+        verdict = self._check_whole(sentence)
+        if verdict.grounded:
+            return verdict
+        # Two statements joined into one sentence ("..., and ..."): each must be said by a
+        # passage of one article, the same for both.
+        parts = [p for p in _JOINS.split(sentence) if p.strip()]
+        if len(parts) < 2:
+            return verdict
+        part_verdicts = [self._check_whole(part) for part in parts]
+        common = set.intersection(*(set(v.supporting) for v in part_verdicts))
+        if not common:
+            return verdict
+        first = next(v for v in part_verdicts if v.passage)
+        article = first.passage.article_id if first.passage else next(iter(common))
+        passage = first.passage if article in common else None
+        return Verdict(tuple(a for a in self.articles if a in common), passage or first.passage)
+
+    def _check_whole(self, sentence: str) -> Verdict:
+        numbers = number_facts(sentence)
+        names = self.names(sentence)
+        content = [stem(w) for w in words(sentence) if w.lower() not in STOPWORDS]
+        polarity = negations(sentence)
+        quotes = [_folded_quotes(q) for q in _QUOTED.findall(sentence)]
+        quoted_in = {a for a, folded in self._folded.items() if all(q in folded for q in quotes)}
+
+        def says_it(passage: Passage) -> bool:  # the facts, and most of the words
+            return (
+                numbers <= passage.numbers
+                and names <= passage.words
+                and _coverage(content, passage) >= MIN_COVERAGE
+            )
+
+        reasons: list[str] = []
+        supporting: dict[str, Passage] = {}
+        best: tuple[float, Passage] | None = None
+        for article_id, windows in self._windows.items():
+            said = {span: says_it(p) for span, p in windows.items()}
+            for (first, last), passage in windows.items():
+                if not said[(first, last)]:
+                    reasons.append(_why_not(passage, numbers, names))
+                    continue
+                # Only the smallest passages that say it decide: a sentence beside it must
+                # not lend its "not" to a claim that negates what the passage says.
+                if last > first and (said[(first + 1, last)] or said[(first, last - 1)]):
+                    continue
+                if passage.negations != polarity:
+                    reasons.append("negation")
+                elif article_id not in quoted_in:
+                    reasons.append("quote")
+                else:
+                    supporting.setdefault(article_id, passage)
+                    score = _coverage(content, passage) - len(passage.text) / 1e6
+                    if best is None or score > best[0]:
+                        best = (score, passage)
+        if best is not None:
+            return Verdict(tuple(supporting), best[1])
+        return Verdict((), None, _main_reason(reasons, names, numbers, self.passages))
 
     def mentions(self, name: str) -> bool:
         """Whether one article has every word of `name` as written (for tags)."""
-        needed = source_facts(name)
-        return bool(needed) and any(needed <= known for known in self._facts.values())
+        needed = frozenset(words(name))
+        return bool(needed) and any(
+            needed <= frozenset(words(text)) for text in self.articles.values()
+        )
 
     def grounded_share(self, sentences: Iterable[str]) -> float:
         verdicts = [self.check(s) for s in sentences]
         return sum(v.grounded for v in verdicts) / len(verdicts) if verdicts else 1.0
+
+
+def _main_reason(
+    reasons: list[str], names: frozenset[str], numbers: frozenset[str], passages: list[Passage]
+) -> str:
+    """Why no passage supports a sentence: a fact no article holds comes first; else what
+    stopped the passages that came closest."""
+    known_numbers = frozenset().union(*(p.numbers for p in passages)) if passages else frozenset()
+    known_words = frozenset().union(*(p.words for p in passages)) if passages else frozenset()
+    if not numbers <= known_numbers:
+        return "number"
+    if not names <= known_words:
+        return "name"
+    for reason in ("quote", "negation", "coverage", "name", "number"):
+        if reason in reasons:
+            return reason
+    return "coverage"
+
+
+def passages_of(article_id: str, text: str) -> dict[tuple[int, int], Passage]:
+    """Each sentence of `text`, and each run of up to PASSAGE_SENTENCES adjacent ones, by
+    the numbers of their first and last sentence."""
+    sentences = split_sentences(text)
+    spans: list[tuple[int, int]] = []
+    position = 0
+    for sentence in sentences:
+        start = text.find(sentence[:40], position)
+        if start < 0:  # whitespace folded differently: keep the order, not the exact span
+            start = position
+        spans.append((start, start + len(sentence)))
+        position = spans[-1][1]
+    found = {}
+    for first in range(len(sentences)):
+        for last in range(first, min(first + PASSAGE_SENTENCES, len(sentences))):
+            joined = " ".join(sentences[first : last + 1])
+            found[(first, last)] = Passage(article_id, spans[first][0], spans[last][1], joined)
+    return found
+
+
+def _coverage(content: list[str], passage: Passage) -> float:
+    return sum(s in passage.stems for s in content) / len(content) if content else 1.0
+
+
+def _why_not(passage: Passage, numbers: frozenset[str], names: frozenset[str]) -> str:
+    if not numbers <= passage.numbers:
+        return "number"
+    if not names <= passage.words:
+        return "name"
+    return "coverage"

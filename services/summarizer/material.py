@@ -14,7 +14,7 @@ from services.summarizer.extractive import (
     select,
     story_sentences,
 )
-from services.summarizer.grounding import GroundingGate, facts
+from services.summarizer.grounding import GroundingGate
 from shared.events import StoryArticle, StoryUpdated
 from shared.text import content_stems
 
@@ -99,8 +99,8 @@ class StoryMaterial:
         for article in self.articles:
             counts.update(
                 name
-                for name in facts(f"{article.title}. {article.text}")
-                if not name[0].isdigit() and name[0].isupper() and len(name) > 2
+                for name in self.gate.names(f"{article.title}. {article.text}")
+                if name[0].isupper() and len(name) > 2
             )
         least = 2 if len(self.articles) > 1 else 1
         return [name for name, n in counts.most_common(MAX_TAGS) if n >= least]

@@ -27,8 +27,9 @@ summaries_total = Counter(
 )
 grounding_total = Counter(
     "pressroom_grounding_total",
-    "Sentences through the grounding gate, by part and outcome (grounded, repaired, dropped).",
-    ["part", "outcome"],
+    "Sentences through the grounding gate, by part, outcome (grounded, repaired, dropped) "
+    "and, for a refused sentence, the reason (number, name, negation, quote, coverage).",
+    ["part", "outcome", "reason"],
 )
 summary_seconds = Histogram(
     "pressroom_summary_seconds", "Time to summarise one story, backend call included."
@@ -132,5 +133,5 @@ class SummaryWorker:
 
 
 def _count(report: GateReport) -> None:
-    for (part, outcome), n in report.outcomes.items():
-        grounding_total.labels(part, outcome).inc(n)
+    for (part, outcome, reason), n in report.outcomes.items():
+        grounding_total.labels(part, outcome, reason).inc(n)

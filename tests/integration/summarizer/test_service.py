@@ -42,4 +42,4 @@ async def test_a_story_on_the_real_broker_comes_back_summarised_and_metrics_coun
     summary = received[0]
     assert summary.version == 2
     assert len(summary.key_points) == 5
-    assert 'pressroom_grounding_total{outcome="grounded",part="key_point"}' in metrics
+    assert 'pressroom_grounding_total{outcome="grounded",part="key_point",reason=""}' in metrics

@@ -53,7 +53,7 @@ async def test_an_invented_number_from_the_model_is_replaced_before_publishing()
     async with running_chat_server(ChatServer(deque_of("invent"))) as server:
         summary, report = await summarise_with(server)
     assert INVENTED not in [p.text for p in summary.key_points]
-    assert report.outcomes[("key_point", "repaired")] == 1
+    assert report.outcomes[("key_point", "repaired", "number")] == 1
     assert len(summary.key_points) == 5
 
 
