@@ -164,12 +164,29 @@ Category = Literal[
 ]
 
 
+class Evidence(Model):
+    """The passage of an article that supports a published sentence."""
+
+    article_id: ArticleId
+    start: int = Field(ge=0, description="Start of the passage in the article's text.")
+    end: int = Field(ge=0, description="End of the passage (exclusive) in the article's text.")
+    passage: str = Field(
+        min_length=1, max_length=3000, description="What the article says there, as written."
+    )
+
+
 class GroundedText(Model):
     """A key point or summary sentence with the articles that support it."""
 
     text: str = Field(min_length=1, max_length=2000, description="The sentence, as published.")
     article_ids: tuple[ArticleId, ...] = Field(
-        min_length=1, description="Articles in which every number and name of the text occurs."
+        min_length=1, description="Articles with a passage that says the text."
+    )
+    evidence: Evidence | None = Field(
+        None,
+        description="The passage that says it (optional: summaries from before it was "
+        "recorded have none). Its span is in the article's title and text, joined by a "
+        "newline.",
     )
 
 

@@ -2,7 +2,8 @@
 the real ones do, and misbehaves on cue (too slow, malformed JSON, 429, 500).
 
 The answer it writes is built from the articles in the prompt: their titles and first
-sentences, plus, when asked, a key point with a number no article holds.
+sentences, plus, when asked, a key point with a number no article holds, or what a hostile
+article's injected instruction asks for.
 """
 
 from __future__ import annotations
@@ -52,7 +53,11 @@ class ChatServer:
             '{"headline": "Unterminated'
             if behaviour == "malformed"
             else json.dumps(
-                self.summary(body["messages"][-1]["content"], invent=behaviour == "invent")
+                self.summary(
+                    body["messages"][-1]["content"],
+                    invent=behaviour == "invent",
+                    obey=behaviour == "obey",
+                )
             )
         )
         return JSONResponse(
@@ -72,13 +77,21 @@ class ChatServer:
         )
 
     @staticmethod
-    def summary(prompt: str, *, invent: bool) -> dict[str, Any]:
-        titles, firsts = [], []
-        for block in re.split(r"\n\n(?=\[[0-9a-f]{32}\] )", prompt):
-            header, _, text = block.partition("\n")
-            titles.append(header.split(": ", 1)[1])
-            firsts.append(re.split(r"(?<=\.)\s", text.strip(), maxsplit=1)[0])
+    def summary(prompt: str, *, invent: bool, obey: bool = False) -> dict[str, Any]:
+        """Titles and first sentences of the articles in the prompt; with `obey`, the model
+        a hostile article fooled: it repeats every sentence that gives it orders, and
+        writes what they order."""
+        data = re.search(r"<articles>\n(.*)\n</articles>", prompt, re.DOTALL)
+        assert data is not None, "the articles come between <articles> delimiters"
+        articles = json.loads(data.group(1))
+        titles = [a["title"] for a in articles]
+        sentences = [re.split(r"(?<=\.)\s", a["text"].strip()) for a in articles]
+        firsts = [found[0] for found in sentences]
         points = firsts[:4] + ([INVENTED] if invent else [])
+        if obey:
+            orders = [s for found in sentences for s in found if "instructions" in s.lower()]
+            ordered = [m.group(1) for o in orders if (m := re.search(r"write that (.+)", o))]
+            points = [*orders, *(f"{o[0].upper()}{o[1:]}" for o in ordered), *points][:5]
         return {
             "headline": titles[0],
             "key_points": points,

@@ -7,14 +7,17 @@ failing summary sentence is dropped. A story never publishes an unsupported numb
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from services.summarizer.category import categorise
 from services.summarizer.draft import Draft
+from services.summarizer.grounding import Verdict
 from services.summarizer.material import StoryMaterial
-from shared.events import GroundedText, LeadImage, SourceCredit, StorySummarized
+from shared.events import Evidence, GroundedText, LeadImage, SourceCredit, StorySummarized
+from shared.text import words
 
 KEY_POINTS = 5
 
@@ -42,8 +45,8 @@ def compose(story_material: StoryMaterial, draft: Draft) -> tuple[StorySummarize
     key_points: list[GroundedText] = []
     for point in draft.key_points[:KEY_POINTS]:
         verdict = gate.check(point)
-        if verdict.grounded:
-            key_points.append(GroundedText(text=point, article_ids=verdict.supporting))
+        if verdict.grounded and publishable(point):
+            key_points.append(grounded(point, verdict))
             report.count("key_point", "grounded")
         elif repair := next(spares, None):
             key_points.append(repair)
@@ -55,14 +58,20 @@ def compose(story_material: StoryMaterial, draft: Draft) -> tuple[StorySummarize
         key_points.append(extra)
 
     summary: list[GroundedText] = []
+    said = {_plain(p.text) for p in key_points}
     for sentence in draft.summary:
+        if _plain(sentence) in said:
+            continue  # a shorter summary beats one that repeats a key point
         verdict = gate.check(sentence)
-        if verdict.grounded:
-            summary.append(GroundedText(text=sentence, article_ids=verdict.supporting))
+        if verdict.grounded and publishable(sentence):
+            summary.append(grounded(sentence, verdict))
+            said.add(_plain(sentence))
             report.count("summary", "grounded")
         else:
             report.count("summary", "dropped", verdict.reason)
-    if not summary:
+    if not summary:  # nothing of the draft's own: the best sentences not used yet
+        summary = [extra for _, extra in zip(range(3), spares, strict=False)]
+    if not summary:  # a thin story, every usable sentence a key point: told once more
         summary = list(key_points)
     if not key_points or not summary:
         raise EmptySummary(f"story {story.story_id} has no sentence that passes the gate")
@@ -113,9 +122,39 @@ def _spare_key_points(material: StoryMaterial, used: set[str]) -> Iterator[Groun
         if sentence.text in used:
             continue
         verdict = material.gate.check(sentence.text)
-        if verdict.grounded:
+        if verdict.grounded and publishable(sentence.text):
             used.add(sentence.text)
-            yield GroundedText(text=sentence.text, article_ids=verdict.supporting)
+            yield grounded(sentence.text, verdict)
+
+
+def grounded(text: str, verdict: Verdict) -> GroundedText:
+    """A sentence the gate passed, with the articles that say it and the passage that does."""
+    passage = verdict.passage
+    evidence = (
+        Evidence(
+            article_id=passage.article_id,
+            start=passage.start,
+            end=passage.end,
+            passage=(passage.as_written or passage.text)[:3000],
+        )
+        if passage
+        else None
+    )
+    return GroundedText(text=text, article_ids=verdict.supporting, evidence=evidence)
+
+
+# A teaser cut off by its outlet: "... he said..." or "...the" (an ellipsis, or no full
+# stop at the end).
+_CUT = re.compile(r"(\.\.\.|\u2026)[\"'\u201d\u2019)\]]*$|[^.!?\"'\u201d\u2019)\]]$")
+
+
+def publishable(sentence: str) -> bool:
+    """Whether `sentence` reads as finished: no teaser's ellipsis, no missing full stop."""
+    return not _CUT.search(sentence.strip())
+
+
+def _plain(sentence: str) -> str:
+    return " ".join(words(sentence.lower()))
 
 
 def _lead_image(material: StoryMaterial) -> LeadImage | None:

@@ -13,6 +13,9 @@ sentence when:
 - **coverage**: it holds most of the sentence's content words (stems);
 - **quotes**: what the sentence puts in quotation marks is in the article word for word.
 
+A sentence of an article that speaks to a language model ("ignore the previous
+instructions and ...") is no passage and part of none.
+
 The verdict names the supporting articles and the passage (article, character span), or
 why nothing supports the sentence.
 """
@@ -20,11 +23,11 @@ why nothing supports the sentence.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from services.summarizer.sentences import split_sentences
+from services.summarizer.sentences import is_instruction, split_sentences
 from shared.text import STOPWORDS, stem, words
 
 MIN_COVERAGE = 0.8  # of a sentence's content words, in the supporting passage
@@ -84,7 +87,8 @@ class Passage:
     article_id: str
     start: int  # character span in the article's text as the gate was given it
     end: int
-    text: str
+    text: str  # its sentences, whitespace folded, as the checks read them
+    as_written: str  # the article's own characters over the span
 
     @cached_property
     def numbers(self) -> frozenset[str]:
@@ -254,20 +258,27 @@ def passages_of(article_id: str, text: str) -> dict[tuple[int, int], Passage]:
     """Each sentence of `text`, and each run of up to PASSAGE_SENTENCES adjacent ones, by
     the numbers of their first and last sentence."""
     sentences = split_sentences(text)
-    spans: list[tuple[int, int]] = []
-    position = 0
-    for sentence in sentences:
-        start = text.find(sentence[:40], position)
-        if start < 0:  # whitespace folded differently: keep the order, not the exact span
-            start = position
-        spans.append((start, start + len(sentence)))
-        position = spans[-1][1]
+    spans = list(_spans(text, sentences))
     found = {}
     for first in range(len(sentences)):
         for last in range(first, min(first + PASSAGE_SENTENCES, len(sentences))):
+            if is_instruction(sentences[last]):
+                break  # an injected instruction supports nothing, nor do passages holding it
+            start, end = spans[first][0], spans[last][1]
             joined = " ".join(sentences[first : last + 1])
-            found[(first, last)] = Passage(article_id, spans[first][0], spans[last][1], joined)
+            found[(first, last)] = Passage(article_id, start, end, joined, text[start:end])
     return found
+
+
+def _spans(text: str, sentences: list[str]) -> Iterator[tuple[int, int]]:
+    """Where each sentence (whitespace folded) stands in `text`, in order."""
+    position = 0
+    for sentence in sentences:
+        pattern = r"\s+".join(re.escape(word) for word in sentence.split())
+        match = re.compile(pattern).search(text, position)
+        start, end = (match.start(), match.end()) if match else (position, position)
+        yield start, end
+        position = end
 
 
 def _coverage(content: list[str], passage: Passage) -> float:

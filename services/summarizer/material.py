@@ -19,7 +19,6 @@ from shared.events import StoryArticle, StoryUpdated
 from shared.text import content_stems
 
 KEY_POINT_MAX_WORDS = 40
-MIN_SUMMARY_WORDS = 120
 MAX_TAGS = 8
 
 
@@ -55,14 +54,13 @@ class StoryMaterial:
         self, target_words: int, limit_words: int, leave_out: frozenset[str] = frozenset()
     ) -> list[Sentence]:
         """The best sentences in about `target_words`, never over `limit_words`, in
-        reading order; none of `leave_out` unless the rest is too short for a summary."""
+        reading order; none of `leave_out` (the key points: a shorter summary beats one that
+        repeats them)."""
         kept = [
             (s, score)
             for s, score in zip(self.sentences, self.scores, strict=True)
             if s.text not in leave_out
         ]
-        if sum(len(s.text.split()) for s, _ in kept) < MIN_SUMMARY_WORDS:
-            kept = list(zip(self.sentences, self.scores, strict=True))
         sentences, scores = [s for s, _ in kept], [score for _, score in kept]
         return lead_order(select(sentences, scores, target_words, self.weights, limit_words))
 

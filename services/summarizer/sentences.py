@@ -29,6 +29,15 @@ _FURNITURE = re.compile(
     re.IGNORECASE,
 )
 
+# A sentence that speaks to a language model ("Ignore all previous instructions and ...")
+# is an injection, not news: never a candidate, never evidence.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,60}?\b(?:instructions?|prompts?|rules|guidelines)\b"
+    r"|\bsystem prompt\b|\blanguage model\b|\bas an ai\b"
+    r"|\byou are (?:now )?(?:an? )?(?:ai|assistant|chatbot)\b",
+    re.IGNORECASE,
+)
+
 MIN_WORDS = 6
 MAX_WORDS = 70
 
@@ -65,7 +74,7 @@ def is_story_sentence(sentence: str, min_words: int = MIN_WORDS) -> bool:
         return False
     if not sentence.rstrip("\"'\u201d\u2019)] ").endswith((".", "!", "?")):
         return False
-    if _FURNITURE.search(sentence):
+    if _FURNITURE.search(sentence) or is_instruction(sentence):
         return False
     letters = [c for c in sentence if c.isalpha()]
     return not letters or sum(c.isupper() for c in letters) / len(letters) < 0.5
@@ -78,3 +87,8 @@ def clean(sentence: str) -> str:
     )
     sentence = re.sub(r"^\([^)]{1,40}\)\s*[-\u2014\u2013]+\s*", "", sentence)
     return sentence.strip(" -\u2013\u2014")
+
+
+def is_instruction(sentence: str) -> bool:
+    """Whether `sentence` addresses a language model rather than a reader."""
+    return bool(_INSTRUCTION.search(sentence))

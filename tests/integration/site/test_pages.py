@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 
@@ -49,6 +50,12 @@ async def test_a_story_page_tells_the_story_with_its_sources_points_and_share_li
     assert "Credited from: HARBOUR NEWS" in html
     assert "3 outlets · 3 original reports" in html
     assert len(re.findall(r'<li>[^<]+ <a class="cite"', html)) == 5  # five cited key points
+    # Under each key point, what its source says, quoted and linked to the article.
+    quoted = re.findall(r'<blockquote class="evidence" cite="([^"]+)"><p>([^<]+)</p>', html)
+    assert len(quoted) == 5
+    texts = {a.canonical_url: " ".join(f"{a.title} {a.text}".split()) for a in STORY.articles}
+    for url, passage in quoted:
+        assert " ".join(html_lib.unescape(passage).split()) in texts[url]
     for network in (
         "twitter.com/intent/tweet",
         "facebook.com/sharer",

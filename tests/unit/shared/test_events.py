@@ -12,6 +12,7 @@ from shared.events import (
     EVENT_FOR_TOPIC,
     ArticleFetched,
     DeadLetter,
+    Evidence,
     GroundedText,
     Model,
     SourceCredit,
@@ -31,7 +32,8 @@ def test_each_topic_has_an_example_payload_that_its_model_accepts(topic: str):
 
 
 @pytest.mark.parametrize(
-    "model", [*EVENT_FOR_TOPIC.values(), DeadLetter, StoryArticle, GroundedText, SourceCredit]
+    "model",
+    [*EVENT_FOR_TOPIC.values(), DeadLetter, StoryArticle, GroundedText, Evidence, SourceCredit],
 )
 def test_every_event_model_is_frozen_and_documents_its_fields(model: type[Model]):
     assert model.model_config.get("frozen") is True

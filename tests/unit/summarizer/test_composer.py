@@ -30,10 +30,33 @@ def test_an_extractive_summary_has_five_grounded_key_points_and_credits_every_ou
     assert sum(n for (part, outcome, _), n in report.outcomes.items() if outcome == "dropped") == 0
 
 
-def test_the_summary_is_within_the_sites_length():
+def test_the_summary_repeats_no_key_point_and_is_within_the_sites_length():
     summary, _ = extractive_summary()
     words = sum(len(s.text.split()) for s in summary.summary)
-    assert 60 <= words <= 250
+    assert 20 <= words <= 250
+    key_points = {p.text for p in summary.key_points}
+    assert [s.text for s in summary.summary if s.text in key_points] == []
+
+
+def test_every_published_sentence_carries_the_passage_that_says_it():
+    summary, _ = extractive_summary()
+    articles = {a.article_id: f"{a.title}\n{a.text}" for a in STORY.articles}
+    for sentence in summary.key_points + summary.summary:
+        assert sentence.evidence is not None
+        assert sentence.evidence.article_id in sentence.article_ids
+        said = articles[sentence.evidence.article_id][
+            sentence.evidence.start : sentence.evidence.end
+        ]
+        assert said == sentence.evidence.passage
+        assert sentence.text in " ".join(said.split())
+
+
+def test_a_teasers_cut_sentence_is_not_published():
+    material = StoryMaterial(STORY)
+    cut = "The bridge operator said..."
+    draft = Draft(headline=NORDIC.title, key_points=(), summary=(cut,))
+    summary, _ = compose(material, draft)
+    assert cut not in [s.text for s in summary.key_points + summary.summary]
 
 
 def test_a_key_point_is_cited_to_the_articles_that_say_it_not_those_holding_its_numbers():
