@@ -10,7 +10,7 @@ from faststream.middlewares import AckPolicy
 
 from shared.dead_letters import DeadLetterPolicy
 from shared.metrics import registry
-from shared.settings import ServiceSettings
+from shared.settings import PRODUCER_MAX_REQUEST_BYTES, ServiceSettings
 
 
 def make_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
@@ -21,6 +21,7 @@ def make_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
         client_id=f"pressroom-{service}",
         acks="all",
         enable_idempotence=True,
+        max_request_size=PRODUCER_MAX_REQUEST_BYTES,
         # Offsets are committed after the handler returns; a handler that raises (which
         # the dead-letter policy allows only on shutdown) leaves its message uncommitted.
         ack_policy=AckPolicy.NACK_ON_ERROR,

@@ -1,7 +1,8 @@
 """What happens to a message its handler cannot process.
 
-- Malformed (not JSON, wrong shape, unknown schema_version, oversize): straight to the
-  topic's `.dlq`, with the reason, the service and the original bytes.
+- Malformed (not JSON, wrong shape, unknown schema_version, oversize), or making an event
+  too large to publish: straight to the topic's `.dlq`, with the reason, the service and
+  the original bytes (the first 256 KiB of them, with the whole length and SHA-256).
 - An outage of Kafka or MongoDB: waited out with capped backoff, never dead-lettered,
   since the message itself is fine.
 - Any other failure: retried up to `max_attempts`, then dead-lettered.
@@ -12,12 +13,13 @@ The offset is committed only after the handler's effect or the dead letter is du
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from fast_depends.exceptions import ValidationError as DependsValidationError
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
@@ -26,7 +28,7 @@ from pydantic import ValidationError
 from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout
 
 from shared import metrics
-from shared.events import DeadLetter
+from shared.events import DEAD_LETTER_ORIGINAL_BYTES, DeadLetter
 from shared.topics import DLQ_SUFFIX, dead_letter_topic
 
 logger = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ class DeadLetterPolicy:
 
     async def send(self, message: StreamMessage[Any], reason: str, attempts: int) -> None:
         record = message.raw_message
-        topic, key = record.topic, record.key
+        topic, key, body = record.topic, record.key, message.body
         letter = DeadLetter(
             topic=topic,
             partition=record.partition,
@@ -84,7 +86,9 @@ class DeadLetterPolicy:
             service=self.service,
             error=reason,
             attempts=attempts,
-            original=message.body,
+            original=body[:DEAD_LETTER_ORIGINAL_BYTES],
+            original_bytes=len(body),
+            original_sha256=hashlib.sha256(body).hexdigest(),
         )
         kind = reason.split(":", 1)[0]
         logger.warning(
@@ -136,6 +140,10 @@ class _DeadLetterMiddleware(BaseMiddleware):
                     return await call_next(msg)
             except (*MALFORMED, MalformedEvent) as error:
                 await policy.send(msg, _describe(error), attempts=attempt)
+                return None
+            except MessageSizeTooLargeError as error:
+                # What the handler would publish can never be sent: no retry changes that.
+                await policy.send(msg, f"oversize: {_describe(error)}", attempts=attempt)
                 return None
             except OUTAGES as error:
                 # Not the message's fault: wait for the dependency, do not count the attempt.

@@ -252,6 +252,9 @@ class PostPublished(Event):
 # -- <topic>.dlq ------------------------------------------------------------------------
 
 
+DEAD_LETTER_ORIGINAL_BYTES = 262_144  # base64 makes it 350 KB: a letter always fits
+
+
 class DeadLetter(Event):
     """A message a service could not process. Topic `<topic>.dlq`, key as the original."""
 
@@ -265,8 +268,20 @@ class DeadLetter(Event):
     error: str = Field(description="Why the message could not be processed.")
     attempts: int = Field(ge=1, description="Times the service tried before giving up.")
     original: bytes = Field(
-        description="The original message value, byte for byte (base64 in JSON)."
+        description="The original message value, byte for byte (base64 in JSON); only its "
+        "first DEAD_LETTER_ORIGINAL_BYTES when it was longer (original_bytes tells)."
     )
+    original_bytes: int | None = Field(
+        None, ge=0, description="Length of the whole original value (none: letters before it)."
+    )
+    original_sha256: str | None = Field(
+        None, description="SHA-256 of the whole original value, in hex (none: letters before it)."
+    )
+
+    @property
+    def whole(self) -> bool:
+        """Whether `original` is the whole message (so it can be replayed)."""
+        return self.original_bytes is None or self.original_bytes == len(self.original)
 
 
 EVENT_FOR_TOPIC: dict[str, type[Event]] = {

@@ -12,6 +12,10 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "PRESSROOM_"
+# What a producer sends in one request at most (aiokafka's default, the broker's too): an
+# event must fit with its headers, and a dead letter must fit whatever it carries.
+PRODUCER_MAX_REQUEST_BYTES = 1_048_576
+EVENT_HEADROOM_BYTES = 32_768
 
 
 class ServiceSettings(BaseSettings):
@@ -50,7 +54,9 @@ class ServiceSettings(BaseSettings):
     max_event_bytes: int = Field(
         1_000_000,
         ge=1024,
-        description="Largest event accepted from a topic; larger ones go to its .dlq.",
+        le=PRODUCER_MAX_REQUEST_BYTES - EVENT_HEADROOM_BYTES,
+        description="Largest event accepted from a topic (larger ones go to its .dlq) and "
+        "published to one (events are cut to fit); at most what a producer can send.",
     )
 
     def group(self, service: str) -> str:

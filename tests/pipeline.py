@@ -96,7 +96,9 @@ async def pipeline_state(database: Database) -> dict[str, Any]:
 async def stories_in(database: Database) -> dict[str, StoryUpdated]:
     """Every story the deduplicators made (and did not withdraw), rebuilt from their journal,
     with all articles."""
-    deduplicator = Deduplicator(Journal(database), DeduplicatorSettings(max_story_articles=50))
+    deduplicator = Deduplicator(
+        Journal(database), DeduplicatorSettings(max_story_articles=50, max_article_chars=200)
+    )
     await deduplicator.catch_up()
     stories = (deduplicator.state.story_event(story_id) for story_id in deduplicator.state.stories)
     return {story.story_id: story for story in stories if not story.withdrawn}

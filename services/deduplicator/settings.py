@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from services.deduplicator.clustering import ClusteringSettings
 from services.deduplicator.embeddings import EmbeddingsClient
 from shared.settings import ServiceSettings
+
+STORY_ARTICLE_OVERHEAD_BYTES = 8_000
 
 
 class DeduplicatorSettings(ServiceSettings):
@@ -60,6 +62,18 @@ class DeduplicatorSettings(ServiceSettings):
     max_article_chars: int = Field(
         6000, ge=200, le=50_000, description="Text kept per article in stories.updated."
     )
+
+    @field_validator("max_article_chars")
+    @classmethod
+    def _stories_fit_in_an_event(cls, chars: int, info: ValidationInfo) -> int:
+        # Up to 4 bytes a character, and room for each article's title, URLs and names.
+        articles, limit = info.data.get("max_story_articles"), info.data.get("max_event_bytes")
+        if articles and limit and articles * (chars * 4 + STORY_ARTICLE_OVERHEAD_BYTES) > limit:
+            raise ValueError(
+                f"{articles} articles (PRESSROOM_MAX_STORY_ARTICLES) of {chars} characters can "
+                f"make a stories.updated event larger than PRESSROOM_MAX_EVENT_BYTES ({limit})"
+            )
+        return chars
 
     def clustering(self) -> ClusteringSettings:
         """What the story clusterer is told (the service and the eval alike)."""

@@ -74,6 +74,22 @@ def language_tag(given: str | None) -> str | None:
     return tag.replace("_", "-") if len(tag) <= 16 and _LANGUAGE_TAG.match(tag) else None
 
 
+def fitted(article: ArticleFetched, max_bytes: int) -> ArticleFetched:
+    """`article` with its text cut (at a character, from the end) so that its event is at
+    most `max_bytes`; the cut is logged."""
+    size = len(article.model_dump_json().encode())
+    if size <= max_bytes:
+        return article
+    text = article.text.encode()
+    keep = max(0, len(text) - (size - max_bytes) - 1024)  # escapes may cost more than a byte
+    cut = text[:keep].decode("utf-8", "ignore")
+    logger.warning(
+        "entry cut to fit an event",
+        extra={"url": article.canonical_url, "event_bytes": size, "text_kept_bytes": keep},
+    )
+    return fitted(article.model_copy(update={"text": cut}), max_bytes) if cut else article
+
+
 def entry_id(entry: FeedEntry) -> str:
     """The article id of the entry's canonical URL; of the URL as given when it has none
     (a link no URL parser accepts, which its handling then refuses)."""
@@ -223,7 +239,7 @@ class Fetcher:
                     await self.seen.remember(article_id, url, source.id, "same as " + final_url)
                     return "same"
                 url = final_url
-        article = self._article(source, entry, page, url)
+        article = fitted(self._article(source, entry, page, url), self.settings.max_event_bytes)
         await self.emit(article)
         await self.seen.remember(article.article_id, url, source.id, "emitted")
         if article.article_id != article_id:

@@ -74,6 +74,10 @@ async def replay(
                 continue
             if limit is not None and report.replayed >= limit:
                 break
+            if not letter.whole:
+                report.skipped += 1  # only the start of it was kept: it cannot be sent again
+                progress(item, "skipped (original cut)")
+                continue
             if await replays.find_one({"_id": str(letter.event_id)}):
                 report.already += 1
                 progress(item, "already replayed")

@@ -3,22 +3,30 @@ quarantined after too many failures in a row: visible in its state and its metri
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from prometheus_client import REGISTRY
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from services.fetcher.fetcher import Fetcher
 from services.fetcher.http import PoliteClient
 from services.fetcher.settings import FetcherSettings
 from services.fetcher.sources import SourceConfig
 from services.fetcher.store import SeenUrls, SourceStore
+from shared.broker import make_broker
 from shared.db import Database
 from shared.events import ArticleFetched
+from shared.topics import ARTICLES_RAW
 from tests.asgi_server import serving
+from tests.infra import KAFKA
+from tests.processes import group_at_end
+from tests.waiting import eventually
 
 
 async def unavailable(request: Request) -> Response:
@@ -166,3 +174,65 @@ async def test_a_poll_that_fails_unexpectedly_is_a_source_failure_with_backoff(
     assert (state.last_error or "").startswith("internal: RuntimeError: a bug in emitting")
     assert state.next_poll_at is not None
     assert round((state.next_poll_at - now).total_seconds()) == 60
+
+
+async def huge_entry_feed(request: Request) -> Response:
+    """A 2 MB JSON Feed entry built to overflow an event: 300,000 control characters (six
+    bytes each once escaped in JSON), 2,000 authors, and words, then an ordinary entry."""
+    base = str(request.url).rsplit("/", 1)[0]  # where the feed is, mount path and all
+    hostile = {
+        "url": f"{base}/h/1",
+        "title": "A two-megabyte entry",
+        "content_text": "Word after word of a hostile entry. " + "\x01" * 300_000 + "End." * 100,
+        "authors": [{"name": f"Author number {n}"} for n in range(2000)],
+    }
+    following = {"url": f"{base}/h/2", "title": "The next entry", "content_text": "Short."}
+    feed = {"version": "https://jsonfeed.org/version/1.1", "items": [hostile, following]}
+    return Response(json.dumps(feed), media_type="application/feed+json")
+
+
+@pytest.mark.timeout(120)
+async def test_a_two_megabyte_entry_goes_through_the_real_broker_cut_and_the_next_follows(
+    database: Database,
+):
+    run = uuid.uuid4().hex[:8]
+    settings = FetcherSettings(kafka_bootstrap_servers=KAFKA, max_body_bytes=3_000_000)
+    received: list[ArticleFetched] = []
+    broker = make_broker(settings, "test-fetcher")
+    group = await group_at_end(f"test-{run}", ARTICLES_RAW)
+
+    @broker.subscriber(ARTICLES_RAW, group_id=group, auto_offset_reset="earliest")
+    async def read(article: ArticleFetched) -> None:
+        if f"/{run}/" in article.canonical_url:
+            received.append(article)
+
+    async def emit(article: ArticleFetched) -> None:
+        await broker.publish(article, ARTICLES_RAW, key=b"one-partition")
+
+    app = Starlette(routes=[Mount(f"/{run}", routes=[Route("/huge.json", huge_entry_feed)])])
+    async with serving(app) as base, broker:
+        await broker.start()
+        sources = SourceStore(database)
+        config = SourceConfig(
+            id=f"huge-{run}",
+            name="Huge",
+            url=f"{base}/{run}/huge.json",
+            local=True,
+            fetch_pages=False,
+        )
+        await sources.sync([config])
+        client = PoliteClient.from_settings(settings)
+        fetcher = Fetcher(sources, SeenUrls(database), client, emit, settings)
+        try:
+            report = await fetcher.poll(config.id)
+        finally:
+            await client.close()
+        await eventually(lambda: len(received) == 2, within=60, what="both entries read back")
+
+    assert report.status == "ok"
+    huge, following = sorted(received, key=lambda a: a.title)
+    assert huge.title == "A two-megabyte entry"
+    assert len(huge.model_dump_json().encode()) <= settings.max_event_bytes
+    assert huge.text.startswith("Word after word of a hostile entry. End.")  # no \x01 left
+    assert len(huge.authors) <= 20
+    assert following.title == "The next entry"
