@@ -87,6 +87,7 @@ async def main() -> dict[str, Any]:
             "on_site": filled.on_site,
             "seconds": round(filled.seconds, 1),
             "per_second": round(filled.per_second, 2),
+            "unaccounted": filled.unaccounted,
             "peak_memory_mib": {k: round(v, 1) for k, v in filled.peak_memory_mib.items()},
         },
         "pipeline": {
@@ -94,6 +95,7 @@ async def main() -> dict[str, Any]:
             "articles_visible": run.visible,
             "offered_per_second": run.offered_per_second,
             "visible_per_second": round(run.per_second, 2),
+            "unaccounted": run.unaccounted,
             "seconds": round(run.seconds, 1),
             "release_to_visible_seconds": {
                 f"p{p}": round(run.percentile(p), 2) for p in (50, 95, 99)
@@ -134,12 +136,14 @@ def table(figures: dict[str, Any]) -> str:
         (
             f"backfill of {b['articles']:,} articles",
             f"{b['per_second']} articles/s end to end "
-            f"({b['on_site']:,} of {b['distinct']:,} distinct on the site in {b['seconds']} s)",
+            f"({b['on_site']:,} of {b['distinct']:,} distinct on the site in {b['seconds']} s); "
+            f"unaccounted: {b['unaccounted']}",
         ),
         (
             f"pipeline at {p['offered_per_second']:.0f} articles/s offered",
             f"{p['visible_per_second']} articles/s visible "
-            f"({p['articles_visible']}/{p['articles_released']} in {p['seconds']} s)",
+            f"({p['articles_visible']}/{p['articles_released']} in {p['seconds']} s); "
+            f"unaccounted: {p['unaccounted']}",
         ),
         (
             "release to visible p50 / p95 / p99",

@@ -18,9 +18,10 @@ from starlette.routing import Mount
 
 from services.deduplicator.text import content_fingerprint
 from services.demo.feed_server import DemoArticle, NewsServer
+from services.ops.audit import audit
 from shared.db import Database
 from tests.asgi_server import serving
-from tests.infra import scratch_database
+from tests.infra import KAFKA, scratch_database
 from tests.pipeline import Pipeline
 
 
@@ -32,6 +33,9 @@ class PipelineRun:
     seconds: float
     latencies: list[float]
     peak_memory_mib: dict[str, float]
+    unaccounted: (
+        int  # articles `pressroom audit` finds neither published, nor duplicate, nor dead-lettered
+    )
 
     @property
     def per_second(self) -> float:
@@ -104,6 +108,7 @@ async def run_pipeline(
             shown = await database.collection("posts").find_one({}, {"slug": 1})
             story_page = f"{pipeline.services['site'].url}/story/{shown['slug']}" if shown else ""
             await while_running(story_page)
+            report = await audit(KAFKA, database)
             return PipelineRun(
                 per_second,
                 len(articles),
@@ -111,6 +116,7 @@ async def run_pipeline(
                 finished,
                 [visible_at[u] - released_at[u] for u in visible_at],
                 memory,
+                len(report.unaccounted),
             )
         finally:
             pipeline.stop_all()
@@ -123,6 +129,7 @@ class BackfillRun:
     on_site: int
     seconds: float
     peak_memory_mib: dict[str, float]
+    unaccounted: int
 
     @property
     def per_second(self) -> float:
@@ -173,6 +180,14 @@ async def run_backfill(
                 if now_on_site != on_site:
                     on_site, last_change = now_on_site, time.monotonic()
             memory = peak_memory(pipeline)
-            return BackfillRun(len(articles), expected, on_site, last_change - started, memory)
+            report = await audit(KAFKA, database)
+            return BackfillRun(
+                len(articles),
+                expected,
+                on_site,
+                last_change - started,
+                memory,
+                len(report.unaccounted),
+            )
         finally:
             pipeline.stop_all()

@@ -426,6 +426,35 @@ def dlq_replay(
     asyncio.run(run())
 
 
+@app.command("audit")
+def audit_articles(
+    show: Annotated[int, typer.Option(help="List at most this many unaccounted articles.")] = 50,
+) -> None:
+    """Account for every article the fetcher published on articles.raw: on a live post, a
+    duplicate of one that is, or in a .dlq with its reason. Lists the rest with where each
+    was last seen; exits with 1 when any is unaccounted. Run it when the pipeline is quiet."""
+    from services.ops.audit import audit
+    from shared.db import Database
+
+    settings = load_settings(ServiceSettings)
+
+    async def run() -> int:
+        database = Database.from_settings(settings)
+        try:
+            report = await audit(settings.kafka_bootstrap_servers, database)
+        finally:
+            await database.close()
+        counts = ", ".join(f"{k} {n}" for k, n in sorted(report.outcomes.items()))
+        typer.echo(f"{report.articles} articles published by the fetcher: {counts}")
+        for missing in report.unaccounted[:show]:
+            typer.echo(f"  {missing.article_id}  {missing.canonical_url}\n    {missing.last_seen}")
+        typer.echo(f"unaccounted: {len(report.unaccounted)}")
+        return len(report.unaccounted)
+
+    if asyncio.run(run()):
+        raise typer.Exit(1)
+
+
 @app.command("replay")
 def replay_topic(
     topic: Annotated[str, typer.Argument(help="Topic to re-read, e.g. stories.summarized.")],

@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from services.demo.feed_server import DEFAULT_DATA, DemoArticle, NewsServer, read_articles
+from services.ops.audit import audit
 from services.ops.dead_letters import dead_letter_topic_name
 from shared.db import Database
 from shared.topic_admin import partitions_of
@@ -128,6 +129,7 @@ async def test_nothing_is_lost_or_duplicated_through_kills_and_restarts(tmp_path
             finally:
                 state = await pipeline_state(database)
                 print(describe(state, released_urls(news, base), len(articles)))
+            report = await audit(KAFKA, database)
         finally:
             pipeline.stop_all()
         await database.client.drop_database(name)  # kept when the test fails, to look at
@@ -143,5 +145,8 @@ async def test_nothing_is_lost_or_duplicated_through_kills_and_restarts(tmp_path
         assert post["version"] == story.version
         assert {s["article_id"] for s in post["sources"]} == {a.article_id for a in story.articles}
     assert await dead_letter_counts() == dead_before  # nothing needed the dead-letter topics
+    # The operator's own reconciliation agrees: every article on a post.
+    assert report.unaccounted == []
+    assert report.outcomes["published"] == report.articles == len(articles)
     stories = len(state["stories"])
     print(f"{len(articles)} articles, {stories} stories, restarts {dict(pipeline.restarts)}")
