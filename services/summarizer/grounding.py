@@ -23,9 +23,9 @@ why nothing supports the sentence.
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
 
 from services.summarizer.sentences import is_instruction, split_sentences
 from shared.text import STOPWORDS, stem, words
@@ -75,11 +75,13 @@ def _caseless(word: str) -> bool:
 
 def negations(text: str) -> int:
     """How many times `text` negates."""
-    count = 0
-    for word in words(_folded_quotes(text)):
-        lowered = word.lower()
-        count += lowered in _NEGATIONS or lowered.endswith("n't")
-    return count
+    return _negations_among(words(text))
+
+
+def _negations_among(found: list[str]) -> int:
+    return sum(
+        word.lower() in _NEGATIONS or word.lower().endswith(("n't", "n\u2019t")) for word in found
+    )
 
 
 @dataclass(frozen=True)
@@ -89,29 +91,39 @@ class Passage:
     end: int
     text: str  # its sentences, whitespace folded, as the checks read them
     as_written: str  # the article's own characters over the span
-
-    @cached_property
-    def numbers(self) -> frozenset[str]:
-        return number_facts(self.text)
-
-    @cached_property
-    def words(self) -> frozenset[str]:
-        return frozenset(w.replace("\u2019", "'").removesuffix("'s") for w in words(self.text))
-
-    @cached_property
-    def stems(self) -> frozenset[str]:
-        return frozenset(stem(w) for w in words(self.text))
-
-    @cached_property
-    def negations(self) -> int:
-        return negations(self.text)
+    numbers: frozenset[str]
+    words: frozenset[str]  # as written, possessive dropped
+    stems: frozenset[str]
+    negations: int
 
 
-def number_facts(text: str) -> frozenset[str]:
+@dataclass(frozen=True)
+class _Sentence:
+    """What the checks read of one sentence, read once for every passage it is part of."""
+
+    text: str
+    numbers: frozenset[str]
+    words: frozenset[str]
+    stems: frozenset[str]
+    negations: int
+
+    @classmethod
+    def of(cls, text: str) -> _Sentence:
+        found = words(text)
+        return cls(
+            text,
+            number_facts(text, found),
+            frozenset(w.replace("\u2019", "'").removesuffix("'s") for w in found),
+            frozenset(stem(w) for w in found),
+            _negations_among(found),
+        )
+
+
+def number_facts(text: str, found_words: list[str] | None = None) -> frozenset[str]:
     """Numbers as the gate compares them: digits without separators, number words as
     digits, "percent" for "%", and the scale words (million, ...)."""
     found: set[str] = set()
-    for word in words(text):
+    for word in words(text) if found_words is None else found_words:
         lowered = word.lower()
         if word[0].isdigit():
             found.add(_number(word))
@@ -143,6 +155,14 @@ class GroundingGate:
         self.articles = dict(articles)
         self._windows = {a: passages_of(a, text) for a, text in self.articles.items()}
         self.passages = [p for windows in self._windows.values() for p in windows.values()]
+        # stem -> the sentences holding it: only passages whose sentences hold most of a
+        # claim's content words can support it, so only those are checked.
+        self._holding: defaultdict[str, list[tuple[str, int]]] = defaultdict(list)
+        for article_id, windows in self._windows.items():
+            for (first, last), passage in windows.items():
+                if first == last:
+                    for passage_stem in passage.stems:
+                        self._holding[passage_stem].append((article_id, first))
         self._folded = {a: _folded_quotes(text) for a, text in self.articles.items()}
         self._lower_words = frozenset(
             w for text in self.articles.values() for w in words(text) if w[0].islower()
@@ -199,28 +219,50 @@ class GroundingGate:
                 and _coverage(content, passage) >= MIN_COVERAGE
             )
 
+        hits: Counter[tuple[str, int]] = Counter()
+        for content_stem, times in Counter(content).items():
+            for held_in in self._holding.get(content_stem, ()):
+                hits[held_in] += times
+        enough = MIN_COVERAGE * len(content)
+        candidates = set()  # windows whose sentences hold enough of the words between them
+        for article_id, windows in self._windows.items():
+            for first, last in windows:
+                held = sum(hits[(article_id, i)] for i in range(first, last + 1))
+                if not content or held >= enough:
+                    candidates.add((article_id, (first, last)))
+        said: dict[tuple[str, tuple[int, int]], bool] = {}
+
+        def window_says_it(article_id: str, span: tuple[int, int]) -> bool:
+            key = (article_id, span)
+            if key not in said:
+                passage = self._windows[article_id][span]
+                said[key] = key in candidates and says_it(passage)
+            return said[key]
+
         reasons: list[str] = []
         supporting: dict[str, Passage] = {}
         best: tuple[float, Passage] | None = None
-        for article_id, windows in self._windows.items():
-            said = {span: says_it(p) for span, p in windows.items()}
-            for (first, last), passage in windows.items():
-                if not said[(first, last)]:
-                    reasons.append(_why_not(passage, numbers, names))
-                    continue
-                # Only the smallest passages that say it decide: a sentence beside it must
-                # not lend its "not" to a claim that negates what the passage says.
-                if last > first and (said[(first + 1, last)] or said[(first, last - 1)]):
-                    continue
-                if passage.negations != polarity:
-                    reasons.append("negation")
-                elif article_id not in quoted_in:
-                    reasons.append("quote")
-                else:
-                    supporting.setdefault(article_id, passage)
-                    score = _coverage(content, passage) - len(passage.text) / 1e6
-                    if best is None or score > best[0]:
-                        best = (score, passage)
+        for article_id, (first, last) in sorted(candidates):
+            passage = self._windows[article_id][(first, last)]
+            if not window_says_it(article_id, (first, last)):
+                reasons.append(_why_not(passage, numbers, names))
+                continue
+            # Only the smallest passages that say it decide: a sentence beside it must not
+            # lend its "not" to a claim that negates what the passage says.
+            if last > first and (
+                window_says_it(article_id, (first + 1, last))
+                or window_says_it(article_id, (first, last - 1))
+            ):
+                continue
+            if passage.negations != polarity:
+                reasons.append("negation")
+            elif article_id not in quoted_in:
+                reasons.append("quote")
+            else:
+                supporting.setdefault(article_id, passage)
+                score = _coverage(content, passage) - len(passage.text) / 1e6
+                if best is None or score > best[0]:
+                    best = (score, passage)
         if best is not None:
             return Verdict(tuple(supporting), best[1])
         return Verdict((), None, _main_reason(reasons, names, numbers, self.passages))
@@ -259,24 +301,43 @@ def passages_of(article_id: str, text: str) -> dict[tuple[int, int], Passage]:
     the numbers of their first and last sentence."""
     sentences = split_sentences(text)
     spans = list(_spans(text, sentences))
+    read = [_Sentence.of(sentence) for sentence in sentences]
     found = {}
     for first in range(len(sentences)):
         for last in range(first, min(first + PASSAGE_SENTENCES, len(sentences))):
             if is_instruction(sentences[last]):
                 break  # an injected instruction supports nothing, nor do passages holding it
             start, end = spans[first][0], spans[last][1]
-            joined = " ".join(sentences[first : last + 1])
-            found[(first, last)] = Passage(article_id, start, end, joined, text[start:end])
+            part = read[first : last + 1]
+            found[(first, last)] = Passage(
+                article_id,
+                start,
+                end,
+                " ".join(sentences[first : last + 1]),
+                text[start:end],
+                frozenset().union(*(r.numbers for r in part)),
+                frozenset().union(*(r.words for r in part)),
+                frozenset().union(*(r.stems for r in part)),
+                sum(r.negations for r in part),
+            )
     return found
 
 
 def _spans(text: str, sentences: list[str]) -> Iterator[tuple[int, int]]:
-    """Where each sentence (whitespace folded) stands in `text`, in order."""
+    """Where each sentence (whitespace folded) stands in `text`, in order: each of its
+    words found after the one before."""
     position = 0
     for sentence in sentences:
-        pattern = r"\s+".join(re.escape(word) for word in sentence.split())
-        match = re.compile(pattern).search(text, position)
-        start, end = (match.start(), match.end()) if match else (position, position)
+        start = end = -1
+        for word in sentence.split():
+            found = text.find(word, position if end < 0 else end)
+            if found < 0:
+                break
+            start = found if start < 0 else start
+            end = found + len(word)
+        if start < 0 or end < 0:
+            yield position, position  # not found as written: no span
+            continue
         yield start, end
         position = end
 

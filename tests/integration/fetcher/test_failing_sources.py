@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from services.fetcher.fetcher import Fetcher
+from services.fetcher.fetcher import Fetcher, PollReport
 from services.fetcher.http import PoliteClient
 from services.fetcher.settings import FetcherSettings
 from services.fetcher.sources import SourceConfig
@@ -86,6 +87,28 @@ async def test_backoff_retry_after_and_quarantine(database: Database):
     assert REGISTRY.get_sample_value("pressroom_source_quarantined", {"source": "broken"}) == 1
 
 
+async def poll_once(
+    database: Database,
+    source_id: str,
+    url: str,
+    emit: Callable[[ArticleFetched], Awaitable[None]],
+    settings: FetcherSettings | None = None,
+    now: datetime | None = None,
+) -> tuple[PollReport, SourceStore]:
+    """One poll of a source of `url` (feed only, no pages), its events to `emit`."""
+    settings = settings or FetcherSettings()
+    sources = SourceStore(database)
+    await sources.sync(
+        [SourceConfig(id=source_id, name=source_id, url=url, local=True, fetch_pages=False)]
+    )
+    client = PoliteClient.from_settings(settings)
+    fetcher = Fetcher(sources, SeenUrls(database), client, emit, settings)
+    try:
+        return await fetcher.poll(source_id, now=now), sources
+    finally:
+        await client.close()
+
+
 async def mixed_feed(request: Request) -> Response:
     """Good entries around one whose link no URL parser takes, under a language no tag is."""
     base = str(request.base_url).rstrip("/")
@@ -115,19 +138,8 @@ async def test_one_bad_entry_is_one_bad_entry_and_control_characters_never_pass(
     async def emit(article: ArticleFetched) -> None:
         emitted.append(article)
 
-    settings = FetcherSettings()
     async with serving(Starlette(routes=[Route("/mixed.xml", mixed_feed)])) as base:
-        sources = SourceStore(database)
-        config = SourceConfig(
-            id="mixed", name="Mixed", url=f"{base}/mixed.xml", local=True, fetch_pages=False
-        )
-        await sources.sync([config])
-        client = PoliteClient.from_settings(settings)
-        fetcher = Fetcher(sources, SeenUrls(database), client, emit, settings)
-        try:
-            report = await fetcher.poll("mixed")
-        finally:
-            await client.close()
+        report, sources = await poll_once(database, "mixed", f"{base}/mixed.xml", emit)
 
     assert report.status == "ok"
     titles = {a.title: a for a in emitted}
@@ -153,19 +165,11 @@ async def test_a_poll_that_fails_unexpectedly_is_a_source_failure_with_backoff(
         raise RuntimeError("a bug in emitting")
 
     settings = FetcherSettings(failure_backoff_seconds=60)
+    now = datetime.now(UTC)
     async with serving(Starlette(routes=[Route("/mixed.xml", mixed_feed)])) as base:
-        sources = SourceStore(database)
-        config = SourceConfig(
-            id="buggy", name="Buggy", url=f"{base}/mixed.xml", local=True, fetch_pages=False
+        report, sources = await poll_once(
+            database, "buggy", f"{base}/mixed.xml", emit, settings, now=now
         )
-        await sources.sync([config])
-        client = PoliteClient.from_settings(settings)
-        fetcher = Fetcher(sources, SeenUrls(database), client, emit, settings)
-        now = datetime.now(UTC)
-        try:
-            report = await fetcher.poll("buggy", now=now)
-        finally:
-            await client.close()
 
     assert report.status == "failed"
     state = await sources.get("buggy")
@@ -212,21 +216,9 @@ async def test_a_two_megabyte_entry_goes_through_the_real_broker_cut_and_the_nex
     app = Starlette(routes=[Mount(f"/{run}", routes=[Route("/huge.json", huge_entry_feed)])])
     async with serving(app) as base, broker:
         await broker.start()
-        sources = SourceStore(database)
-        config = SourceConfig(
-            id=f"huge-{run}",
-            name="Huge",
-            url=f"{base}/{run}/huge.json",
-            local=True,
-            fetch_pages=False,
+        report, _ = await poll_once(
+            database, f"huge-{run}", f"{base}/{run}/huge.json", emit, settings
         )
-        await sources.sync([config])
-        client = PoliteClient.from_settings(settings)
-        fetcher = Fetcher(sources, SeenUrls(database), client, emit, settings)
-        try:
-            report = await fetcher.poll(config.id)
-        finally:
-            await client.close()
         await eventually(lambda: len(received) == 2, within=60, what="both entries read back")
 
     assert report.status == "ok"
