@@ -141,6 +141,7 @@ class Verdict:
     supporting: tuple[str, ...]  # articles with a passage that supports the sentence
     passage: Passage | None  # the best of those passages
     reason: str | None = None  # why nothing supports it: one of REASONS
+    passages: tuple[Passage, ...] = ()  # a supporting passage of each supporting article
 
     @property
     def grounded(self) -> bool:
@@ -163,6 +164,8 @@ class GroundingGate:
                 if first == last:
                     for passage_stem in passage.stems:
                         self._holding[passage_stem].append((article_id, first))
+        self._all_numbers = frozenset().union(*(p.numbers for p in self.passages))
+        self._all_words = frozenset().union(*(p.words for p in self.passages))
         self._folded = {a: _folded_quotes(text) for a, text in self.articles.items()}
         self._lower_words = frozenset(
             w for text in self.articles.values() for w in words(text) if w[0].islower()
@@ -199,10 +202,9 @@ class GroundingGate:
         common = set.intersection(*(set(v.supporting) for v in part_verdicts))
         if not common:
             return verdict
-        first = next(v for v in part_verdicts if v.passage)
-        article = first.passage.article_id if first.passage else next(iter(common))
-        passage = first.passage if article in common else None
-        return Verdict(tuple(a for a in self.articles if a in common), passage or first.passage)
+        # The evidence shown: what the first statement's passage in a common article says.
+        evidence = next(p for p in part_verdicts[0].passages if p.article_id in common)
+        return Verdict(tuple(a for a in self.articles if a in common), evidence)
 
     def _check_whole(self, sentence: str) -> Verdict:
         numbers = number_facts(sentence)
@@ -264,8 +266,22 @@ class GroundingGate:
                 if best is None or score > best[0]:
                     best = (score, passage)
         if best is not None:
-            return Verdict(tuple(supporting), best[1])
-        return Verdict((), None, _main_reason(reasons, names, numbers, self.passages))
+            return Verdict(tuple(supporting), best[1], passages=tuple(supporting.values()))
+        return Verdict((), None, self._main_reason(reasons, names, numbers))
+
+    def _main_reason(
+        self, reasons: list[str], names: frozenset[str], numbers: frozenset[str]
+    ) -> str:
+        """Why no passage supports a sentence: a fact no article holds comes first; else
+        what stopped the passages that came closest."""
+        if not numbers <= self._all_numbers:
+            return "number"
+        if not names <= self._all_words:
+            return "name"
+        for reason in ("quote", "negation", "coverage", "name", "number"):
+            if reason in reasons:
+                return reason
+        return "coverage"
 
     def mentions(self, name: str) -> bool:
         """Whether one article has every word of `name` as written (for tags)."""
@@ -277,23 +293,6 @@ class GroundingGate:
     def grounded_share(self, sentences: Iterable[str]) -> float:
         verdicts = [self.check(s) for s in sentences]
         return sum(v.grounded for v in verdicts) / len(verdicts) if verdicts else 1.0
-
-
-def _main_reason(
-    reasons: list[str], names: frozenset[str], numbers: frozenset[str], passages: list[Passage]
-) -> str:
-    """Why no passage supports a sentence: a fact no article holds comes first; else what
-    stopped the passages that came closest."""
-    known_numbers = frozenset().union(*(p.numbers for p in passages)) if passages else frozenset()
-    known_words = frozenset().union(*(p.words for p in passages)) if passages else frozenset()
-    if not numbers <= known_numbers:
-        return "number"
-    if not names <= known_words:
-        return "name"
-    for reason in ("quote", "negation", "coverage", "name", "number"):
-        if reason in reasons:
-            return reason
-    return "coverage"
 
 
 def passages_of(article_id: str, text: str) -> dict[tuple[int, int], Passage]:

@@ -75,7 +75,10 @@ def test_two_statements_of_one_article_joined_with_and_are_supported():
         "About 11,000 North Korean soldiers were sent to Kursk in late 2024, and "
         "unemployment in the region rose to 4% last year."
     )
-    assert gate.check(joined).grounded
+    verdict = gate.check(joined)
+    assert verdict.grounded
+    assert verdict.passage is not None
+    assert verdict.passage.article_id in verdict.supporting == (KURSK,)
 
 
 def test_names_in_a_script_without_case_are_facts_too():
