@@ -24,6 +24,7 @@ from services.fetcher.decoding import decode_body
 from services.fetcher.extraction import ExtractedPage, extract_article
 from services.fetcher.feeds import FeedEntry, MalformedFeed, parse_feed, parse_jsonl_archive
 from services.fetcher.http import Disallowed, FetchError, FetchResult, PoliteClient
+from services.fetcher.language import detected_language
 from services.fetcher.settings import FetcherSettings
 from services.fetcher.sources import SourceConfig, source_id_for
 from services.fetcher.store import SeenUrls, SourceState, SourceStore
@@ -299,7 +300,8 @@ class Fetcher:
             published_at=entry.published_at or (page.published_at if page else None),
             language=language_tag(
                 entry.language or (page.language if page else None) or source.language
-            ),
+            )
+            or detected_language(f"{title}. {text}"),
             image_url=entry.image_url or (page.image_url if page else None),
             category_hint=source.category,
         )
