@@ -224,8 +224,8 @@ prepare_postgres() {
   PGOPTIONS="-c client_min_messages=warning" psql_postgres -c "CREATE EXTENSION IF NOT EXISTS documentdb CASCADE" >>"$var/log/postgres.log" 2>&1 \
     || die "could not create the documentdb extension; see $var/log/postgres.log"
   if [ -n "${PRESSROOM_POSTGRES_PASSWORD:-}" ]; then
-    PGPASSWORD_SQL=${PRESSROOM_POSTGRES_PASSWORD//\'/\'\'}
-    psql_postgres >/dev/null <<<"ALTER ROLE postgres PASSWORD '$PGPASSWORD_SQL'"
+    local quoted=${PRESSROOM_POSTGRES_PASSWORD//\'/\'\'}  # as an SQL string literal
+    psql_postgres >/dev/null <<<"ALTER ROLE postgres PASSWORD '$quoted'"
   fi
 }
 

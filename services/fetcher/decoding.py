@@ -17,7 +17,6 @@ _XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding=["']([\w-]+)""")
 _AS_BROWSERS_READ = {
     "ascii": "cp1252",
     "iso8859-1": "cp1252",
-    "latin-1": "cp1252",
     "iso8859-9": "cp1254",
     "iso8859-11": "cp874",
     "tis-620": "cp874",
