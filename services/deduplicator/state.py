@@ -1,7 +1,8 @@
 """The deduplicator's working state, in memory, and its decisions about one article.
 
 1. Seen before (same canonical URL, so same article_id): a redelivery of the same event
-   re-announces its story (the first announcement may have been lost in a crash); any
+   re-announces its story and every other story its arrival changed (the first
+   announcements may have been lost in a crash between the journal and the broker); any
    other is an exact duplicate and is dropped.
 2. Same normalised title and text as another article: exact duplicate, dropped.
 3. Shingles nearly the same as an earlier article's (MinHash/LSH): a syndicated copy; it
@@ -44,9 +45,11 @@ class Duplicate:
 
 @dataclass(frozen=True)
 class Redelivered:
-    """This very event again: its story is announced again, unchanged."""
+    """This very event again: its story, and the others its arrival changed, are
+    announced again as they are now."""
 
     story_id: str
+    changed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ class SeenArticle:
     story_id: str
     signature: tuple[int, ...]
     article: StoryArticle
+    changed: tuple[str, ...] = ()  # the other stories its arrival changed
+    since_version: int = 0  # the version of its story that first held it there
     copies: list[str] = field(default_factory=list)
 
 
@@ -113,7 +118,7 @@ class DedupState:
     def decide(self, article: ArticleFetched, embedding: Embedding | None = None) -> Decision:
         if known := self.articles.get(article.article_id):
             if known.event_id == str(article.event_id):
-                return Redelivered(known.story_id)
+                return Redelivered(known.story_id, known.changed)
             return Duplicate()
         fingerprint = content_fingerprint(article.title, article.text)
         if fingerprint in self.fingerprints:
@@ -150,7 +155,8 @@ class DedupState:
     def apply(self, assignment: Assignment) -> None:
         a = assignment
         self.position += 1
-        self.articles[a.article_id] = SeenArticle(a.event_id, a.story_id, a.signature, a.article)
+        seen = SeenArticle(a.event_id, a.story_id, a.signature, a.article, changed_stories(a))
+        self.articles[a.article_id] = seen
         self.fingerprints.setdefault(a.fingerprint, a.article_id)
         for key in self.hasher.band_keys(a.signature):
             self.bands[key].append(a.article_id)
@@ -159,38 +165,48 @@ class DedupState:
         story.version += 1
         if a.article.copy_of is not None:
             self.articles[a.article.copy_of].copies.append(a.article_id)
+        arrived = [a.article_id]
         if a.placement is None:
             self.clusterer.count_document(a.terms)
-            return
-        clustered = ClusterArticle(
-            a.article_id, a.article.source_id, a.terms, a.seen_at, a.embedding
-        )
-        self.clusterer.add(clustered, a.placement)
-        for move in a.placement.moves:
-            self._move(move, a.seen_at)
-        for story_id in changed_stories(a):
-            changed = self.stories[story_id]
-            changed.version += 1
-            if not changed.articles:
-                changed.merged_into = merged_into(story_id, a.placement.moves)
+        else:
+            clustered = ClusterArticle(
+                a.article_id, a.article.source_id, a.terms, a.seen_at, a.embedding
+            )
+            self.clusterer.add(clustered, a.placement)
+            for move in a.placement.moves:
+                arrived += self._move(move, a.seen_at)
+            for story_id in seen.changed:
+                changed = self.stories[story_id]
+                changed.version += 1
+                if not changed.articles:
+                    changed.merged_into = merged_into(story_id, a.placement.moves)
+        for article_id in arrived:
+            moved = self.articles[article_id]
+            moved.since_version = self.stories[moved.story_id].version
 
-    def _move(self, move: Move, seen_at: datetime) -> None:
+    def _move(self, move: Move, seen_at: datetime) -> list[str]:
         """The article, and its copies with it, change story (a new one, when a story
-        splits)."""
+        splits); the articles that moved."""
         original = self.articles[move.article_id]
         to_story = self.stories.setdefault(move.to_story, Story(seen_at))
-        for article_id in (move.article_id, *original.copies):
+        moved = [move.article_id, *original.copies]
+        for article_id in moved:
             seen = self.articles[article_id]
             del self.stories[seen.story_id].articles[article_id]
             to_story.articles[article_id] = seen.article
             seen.story_id = move.to_story
+        return moved
 
     def outcome(self, decision: Decision) -> Outcome:
         """The outcome of a decision; an assignment's once it is applied."""
         if isinstance(decision, Duplicate):
             return Outcome("duplicate")
         if isinstance(decision, Redelivered):
-            return Outcome("redelivered", self.story_event(decision.story_id))
+            return Outcome(
+                "redelivered",
+                self.story_event(decision.story_id),
+                tuple(self.story_event(story_id) for story_id in decision.changed),
+            )
         return Outcome(
             decision.decision,
             self.story_event(decision.story_id),
@@ -245,12 +261,12 @@ class DedupState:
         )
 
 
-def changed_stories(assignment: Assignment) -> list[str]:
+def changed_stories(assignment: Assignment) -> tuple[str, ...]:
     """The stories other than its own that an assignment changes, in a stable order."""
     moves = assignment.placement.moves if assignment.placement else ()
     found = dict.fromkeys(s for move in moves for s in (move.from_story, move.to_story))
     found.pop(assignment.story_id, None)
-    return list(found)
+    return tuple(found)
 
 
 def merged_into(story_id: str, moves: tuple[Move, ...]) -> str:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import calendar
 import json
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import feedparser
@@ -17,7 +16,6 @@ from lxml.etree import ParserError
 
 from shared.times import as_utc
 
-logger = logging.getLogger(__name__)
 MAX_ENTRIES = 500
 
 
@@ -35,6 +33,15 @@ class FeedEntry:
     image_url: str | None = None
     language: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+class ParsedFeed(NamedTuple):
+    """A feed's entries, and a reason for each item that could not be one (no link or
+    title, malformed, or past the MAX_ENTRIES read of a feed): counted, never dropped
+    unseen."""
+
+    entries: list[FeedEntry]
+    skipped: list[str]
 
 
 def html_to_text(markup: str) -> str:
@@ -76,7 +83,7 @@ def _http(url: Any) -> str | None:
     return text if parts.hostname else None
 
 
-def parse_feed(body: bytes, content_type: str | None = None) -> list[FeedEntry]:
+def parse_feed(body: bytes, content_type: str | None = None) -> ParsedFeed:
     """Entries of an RSS, Atom or JSON feed; MalformedFeed when it is none of them."""
     stripped = body.lstrip()
     if stripped.startswith(b"{") or "json" in (content_type or ""):
@@ -87,11 +94,12 @@ def parse_feed(body: bytes, content_type: str | None = None) -> list[FeedEntry]:
         problem = parsed.get("bozo_exception") or "no RSS or Atom elements"
         raise MalformedFeed(f"not an RSS or Atom feed: {problem}")
     language = parsed.feed.get("language")
-    entries = []
-    for item in parsed.entries[:MAX_ENTRIES]:
+    entries, skipped = [], []
+    for number, item in enumerate(parsed.entries[:MAX_ENTRIES], 1):
         url = _http(item.get("link")) or _http(item.get("id"))
         title = " ".join(str(item.get("title") or "").split())
         if not url or not title:
+            skipped.append(f"item {number}: {_missing(url, title)}")
             continue
         content = item.get("content") or []
         markup = content[0].get("value", "") if content else item.get("summary", "")
@@ -110,10 +118,22 @@ def parse_feed(body: bytes, content_type: str | None = None) -> list[FeedEntry]:
                 language=language,
             )
         )
-    return entries
+    return ParsedFeed(entries, skipped + _over_cap(len(parsed.entries)))
 
 
-def parse_json_feed(body: bytes) -> list[FeedEntry]:
+def _missing(url: str | None, title: str) -> str:
+    return "no http(s) link" if not url else "no title"
+
+
+def _over_cap(items: int) -> list[str]:
+    """The reasons for the items past the first MAX_ENTRIES, one each."""
+    return [
+        f"item {n}: past the first {MAX_ENTRIES} of the feed"
+        for n in range(MAX_ENTRIES + 1, items + 1)
+    ]
+
+
+def parse_json_feed(body: bytes) -> ParsedFeed:
     try:
         feed = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -123,25 +143,24 @@ def parse_json_feed(body: bytes) -> list[FeedEntry]:
     items = feed.get("items")
     if not isinstance(items, list):
         raise MalformedFeed("JSON Feed without an items list")
-    entries = []
-    for item in items[:MAX_ENTRIES]:
+    entries, skipped = [], []
+    for number, item in enumerate(items[:MAX_ENTRIES], 1):
         try:
-            if entry := _json_feed_entry(item, feed):
-                entries.append(entry)
+            entries.append(_json_feed_entry(item, feed))
         except (TypeError, ValueError, OverflowError, AttributeError) as error:
-            logger.warning("JSON Feed item skipped", extra={"reason": f"{error}"[:300]})
-    return entries
+            skipped.append(f"item {number}: {error}"[:300])
+    return ParsedFeed(entries, skipped + _over_cap(len(items)))
 
 
-def _json_feed_entry(item: Any, feed: dict[str, Any]) -> FeedEntry | None:
-    """The entry of one JSON Feed item; None without a URL or title; an error for an item
-    that is malformed (a number where a date belongs, say)."""
+def _json_feed_entry(item: Any, feed: dict[str, Any]) -> FeedEntry:
+    """The entry of one JSON Feed item; an error for an item that is none (no URL or
+    title) or malformed (a number where a date belongs, say)."""
     if not isinstance(item, dict):
-        return None
+        raise TypeError(f"an item is an object, not {type(item).__name__}")
     url = _http(item.get("url")) or _http(item.get("external_url"))
     title = " ".join(str(item.get("title") or "").split())
     if not url or not title:
-        return None
+        raise ValueError(_missing(url, title))
     authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
     return FeedEntry(
         url=url,
@@ -160,7 +179,7 @@ def _json_feed_time(value: Any) -> datetime | None:
     return _time(value) if isinstance(value, str) else None
 
 
-def parse_jsonl_archive(lines: Iterable[str]) -> tuple[list[FeedEntry], list[str]]:
+def parse_jsonl_archive(lines: Iterable[str]) -> ParsedFeed:
     """Entries of a JSONL archive (url, title, text, published, ...), and a reason for
     each line that is not one."""
     entries, problems = [], []
@@ -186,4 +205,4 @@ def parse_jsonl_archive(lines: Iterable[str]) -> tuple[list[FeedEntry], list[str
             )
         except (ValueError, TypeError, AttributeError) as error:
             problems.append(f"line {number}: {error}")
-    return entries, problems
+    return ParsedFeed(entries, problems)

@@ -183,25 +183,29 @@ class Fetcher:
         return response
 
     def _entries(self, source: SourceConfig, response: FetchResult) -> list[FeedEntry]:
+        """The feed's entries; each item that is none is counted and logged with why."""
         if source.kind == "jsonl":
             text, _ = decode_body(response.body, response.content_type)
-            entries, problems = parse_jsonl_archive(text.splitlines())
-            for problem in problems[:20]:
-                logger.warning("bad archive line", extra={"source": source.id, "reason": problem})
-            if problems:
-                metrics.failures_total.labels(source.id, "parse").inc(len(problems))
-            if not entries and problems:
-                raise SourceFailed("parse", f"no valid line in the archive ({problems[0]})")
-            return entries
-        try:
-            return parse_feed(response.body, response.content_type)
-        except MalformedFeed as error:
-            raise SourceFailed("parse", f"malformed feed at {source.url}: {error}") from None
+            parsed = parse_jsonl_archive(text.splitlines())
+            if not parsed.entries and parsed.skipped:
+                raise SourceFailed("parse", f"no valid line in the archive ({parsed.skipped[0]})")
+        else:
+            try:
+                parsed = parse_feed(response.body, response.content_type)
+            except MalformedFeed as error:
+                raise SourceFailed("parse", f"malformed feed at {source.url}: {error}") from None
+        for reason in parsed.skipped[:20]:
+            logger.warning("feed item skipped", extra={"source": source.id, "reason": reason})
+        if parsed.skipped:
+            metrics.entries_total.labels(source.id, "unusable").inc(len(parsed.skipped))
+        return parsed.entries
 
     # -- the entries --------------------------------------------------------------------
 
     async def _handle_entries(self, source: SourceConfig, entries: list[FeedEntry]) -> int:
         by_id = {entry_id(e): e for e in entries}
+        if repeated := len(entries) - len(by_id):  # the same article twice in one feed
+            metrics.entries_total.labels(source.id, "repeated").inc(repeated)
         seen = await self.seen.seen_among(by_id)
         new = [(i, e) for i, e in by_id.items() if i not in seen]
         new = new[: self.settings.max_new_entries_per_poll]

@@ -18,7 +18,9 @@ failures_total = Counter(
 entries_total = Counter(
     "pressroom_fetch_entries_total",
     "New feed entries by source and outcome: emitted, refused (an address not allowed), "
-    "same (another URL of an article already handled), invalid (could not become an event).",
+    "same (another URL of an article already handled), invalid (could not become an event); "
+    "and, at each poll that reads them, unusable items (no link or title, malformed, past "
+    "the entries read of a feed) and repeated ones (an article twice in one feed).",
     ["source", "outcome"],
 )
 emitted_total = Counter(

@@ -3,8 +3,9 @@
 The articles are those on `articles.raw` that this database's fetcher recorded as emitted.
 Each one is:
 
-- **published**: in a story (the deduplicator's journal) whose post is on the site, or in
-  a withdrawn story whose articles went, merge after merge, to one whose post is;
+- **published**: in a story (the deduplicator's journal) whose post on the site is at a
+  version that holds it (a post left at an older version does not show it), or in a
+  withdrawn story whose articles went, merge after merge, to such a one;
 - **a duplicate**: dropped as an exact copy (same URL or same text) of one that is
   published;
 - **dead-lettered**: its event, or its story's, is in a `.dlq` with a reason;
@@ -72,7 +73,10 @@ async def audit(bootstrap_servers: str, database: Database) -> AuditReport:
     deduplicator = Deduplicator(Journal(database), DeduplicatorSettings())
     await deduplicator.catch_up()
     state = deduplicator.state
-    posts = {d["_id"] async for d in database.collection("posts").find({}, {"_id": 1})}
+    posts = {
+        d["_id"]: d["version"]
+        async for d in database.collection("posts").find({}, {"_id": 1, "version": 1})
+    }
 
     def live_story(story_id: str) -> str:
         """The story that holds what `story_id` held, following merges."""
@@ -91,12 +95,20 @@ async def audit(bootstrap_servers: str, database: Database) -> AuditReport:
         if seen is None:
             return "unaccounted", "on articles.raw; not in the deduplicator's journal"
         story_id = live_story(seen.story_id)
-        if story_id in posts:
+        # An article moved by a merge is held from the version that moved it.
+        since = seen.since_version if story_id == seen.story_id else state.stories[story_id].version
+        shown = posts.get(story_id)
+        if shown is not None and shown >= since:
             return "published", story_id
         for topic in (STORIES_UPDATED, STORIES_SUMMARIZED):
             if (topic, story_id) in dead:
                 return "dead_lettered", f"{topic}.dlq: {dead[(topic, story_id)]}"
-        return "unaccounted", f"in story {story_id} (journal); no post for it"
+        if shown is None:
+            return "unaccounted", f"in story {story_id} (journal); no post for it"
+        return "unaccounted", (
+            f"in story {story_id} since its version {since} (journal); "
+            f"its post shows version {shown}"
+        )
 
     report = AuditReport(articles=len(published))
     for article_id, article in published.items():

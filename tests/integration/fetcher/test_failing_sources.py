@@ -110,12 +110,15 @@ async def poll_once(
 
 
 async def mixed_feed(request: Request) -> Response:
-    """Good entries around one whose link no URL parser takes, under a language no tag is."""
+    """Good entries around one whose link no URL parser takes, one with no link, and one
+    twice, under a language no tag is."""
     base = str(request.base_url).rstrip("/")
     items = [
         ("Good one", f"{base}/a/1"),
         ("A port out of range", "http://127.0.0.1:99999/a/2"),
         ("Bell\x07 and \x0bvertical tab", f"{base}/a/3"),
+        ("No link at all", ""),
+        ("Good two", f"{base}/a/4"),
         ("Good two", f"{base}/a/4"),
     ]
     body = "".join(
@@ -146,12 +149,14 @@ async def test_one_bad_entry_is_one_bad_entry_and_control_characters_never_pass(
     assert set(titles) == {"Good one", "Bell and vertical tab", "Good two"}
     # The feed's 40-letter "language" is no tag (not a failed poll): the text tells it.
     assert {a.language for a in emitted} == {"en"}
-    assert (
-        REGISTRY.get_sample_value(
-            "pressroom_fetch_entries_total", {"source": "mixed", "outcome": "emitted"}
+    counted = {
+        outcome: REGISTRY.get_sample_value(
+            "pressroom_fetch_entries_total", {"source": "mixed", "outcome": outcome}
         )
-        == 3
-    )
+        for outcome in ("emitted", "unusable", "repeated")
+    }
+    # The port out of range and the missing link are no http(s) links: unusable items.
+    assert counted == {"emitted": 3, "unusable": 2, "repeated": 1}
     for article in emitted:
         assert not any(ord(c) < 32 and c not in "\t\n\r" for c in article.title + article.text)
     state = await sources.get("mixed")

@@ -181,3 +181,49 @@ def test_articles_split_off_into_a_new_story_start_it():
     assert [a.article_id for a in state.story_event(report.story_id).articles] == [
         OTHER_OUTLET.article_id
     ]
+
+
+def test_a_redelivery_announces_again_every_story_its_arrival_changed():
+    # The cause of articles missing from the site: a replica journals an article that
+    # takes an earlier one into a new story, and dies before announcing that story. The
+    # redelivered article must announce it too, or its articles never reach a post.
+    state = DedupState(DeduplicatorSettings())
+    for fetched in (ORIGINAL, UNRELATED):
+        entry = state.decide(fetched)
+        assert isinstance(entry, Assignment)
+        state.apply(entry)
+    report = state.articles[ORIGINAL.article_id].story_id
+    decision = state.decide(OTHER_OUTLET)
+    assert isinstance(decision, Assignment)
+    assert decision.placement is not None
+    split_off = "7" * 32
+    state.apply(
+        replace(
+            decision,
+            story_id=report,
+            placement=replace(
+                decision.placement,
+                story_id=report,
+                moves=(Move(ORIGINAL.article_id, report, split_off),),
+            ),
+        )
+    )
+    first = state.outcome(state.decide(OTHER_OUTLET))
+
+    assert first.decision == "redelivered"
+    assert first.story is not None
+    assert first.story.story_id == report
+    assert [(s.story_id, [a.article_id for a in s.articles]) for s in first.changed] == [
+        (split_off, [ORIGINAL.article_id])
+    ]
+
+
+def test_each_article_knows_the_story_version_that_first_held_it():
+    state = DedupState(DeduplicatorSettings())
+    place(state, ORIGINAL)
+    place(state, SYNDICATED)
+    story = state.articles[ORIGINAL.article_id].story_id
+
+    assert state.stories[story].version == 2
+    assert state.articles[ORIGINAL.article_id].since_version == 1
+    assert state.articles[SYNDICATED.article_id].since_version == 2

@@ -36,8 +36,9 @@ JSON_FEED = b"""{"version": "https://jsonfeed.org/version/1.1", "title": "J", "i
 
 
 def test_rss_2_entries_with_text_time_and_image_links_only_http():
-    entries = parse_feed(RSS2)
+    entries, skipped = parse_feed(RSS2)
     assert [e.url for e in entries] == ["https://a.example/1"]
+    assert skipped == ["item 2: no http(s) link", "item 3: no http(s) link"]
     entry = entries[0]
     assert entry.title == "Storm & bridge"
     assert entry.text == "One.\n\nTwo."
@@ -51,12 +52,13 @@ def test_rss_2_entries_with_text_time_and_image_links_only_http():
     [(RSS091, "Ninety-one"), (RSS1, "RDF item"), (ATOM, "Atom entry"), (JSON_FEED, "JSON item")],
 )
 def test_every_kind_of_feed_gives_its_entries(body: bytes, title: str):
-    [entry] = parse_feed(body)
+    [entry], skipped = parse_feed(body)
     assert entry.title == title
+    assert skipped == []
 
 
 def test_atom_and_json_feed_authors_and_content():
-    atom, json_feed = parse_feed(ATOM)[0], parse_feed(JSON_FEED)[0]
+    atom, json_feed = parse_feed(ATOM).entries[0], parse_feed(JSON_FEED).entries[0]
     assert (atom.authors, atom.text) == (("Jo Writer",), "Bold text")
     assert (json_feed.authors, json_feed.text) == (("Kim",), "Hi")
 
@@ -98,9 +100,27 @@ def test_a_json_feed_item_with_a_number_for_a_date_keeps_its_entry_without_the_d
             {"url": "https://a.example/3", "title": "Three", "authors": "not a list"},
         ],
     }
-    entries = parse_json_feed(json.dumps(feed).encode())
+    entries, skipped = parse_json_feed(json.dumps(feed).encode())
     assert [(e.title, e.published_at is not None) for e in entries] == [
         ("One", False),
         ("Two", True),
         ("Three", False),
     ]
+    assert skipped == []
+
+
+def test_every_item_that_is_no_entry_is_named_with_why():
+    items = [
+        {"url": "https://a.example/1", "title": "One"},
+        {"url": "https://a.example/2"},
+        "not an item",
+        {"url": "https://a.example/4", "title": "Four", "date_published": "2026-13-45"},
+        *({"url": f"https://a.example/n{n}", "title": f"N{n}"} for n in range(600)),
+    ]
+    feed = {"version": "https://jsonfeed.org/version/1.1", "items": items}
+    entries, skipped = parse_json_feed(json.dumps(feed).encode())
+
+    assert len(entries) + len(skipped) == len(items)
+    assert skipped[:2] == ["item 2: no title", "item 3: an item is an object, not str"]
+    assert skipped[-1] == f"item {len(items)}: past the first 500 of the feed"
+    assert len([r for r in skipped if "past the first" in r]) == len(items) - 500
