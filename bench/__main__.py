@@ -28,6 +28,18 @@ STEADY_RATE = 50.0  # articles a second the news server releases
 BROKER_MESSAGES = 20_000
 STEADY_ARTICLES = 1000  # 20 s of release at STEADY_RATE
 BACKFILL_ARTICLES = 10_000
+DEDUP_MEMORY_AT = (10_000, 50_000)
+
+
+async def dedup_memory(*arguments: str) -> dict[str, Any]:
+    """bench.dedup_memory in a process of its own, so its RSS is the deduplicator's."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.dedup_memory", *arguments, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    if process.returncode:
+        raise SystemExit(f"bench: bench.dedup_memory {' '.join(arguments)} failed")
+    return dict(json.loads(out.decode().splitlines()[-1]))
 
 
 def machine() -> str:
@@ -60,6 +72,10 @@ async def main() -> dict[str, Any]:
     dedup = await dedup_rate([fetched(a) for a in articles])
     summarizer, summaries = await summarizer_rate(stories())
     publisher = await publisher_rate(summaries)
+
+    print("bench: the deduplicator's memory and restart over 50,000 articles", file=sys.stderr)
+    bounded = await dedup_memory(*map(str, DEDUP_MEMORY_AT))
+    unbounded = await dedup_memory(str(DEDUP_MEMORY_AT[0]), "--retain-all")
 
     print(f"bench: the database's reads and writes at {POSTS:,} posts", file=sys.stderr)
     database = await database_timings(summaries, fetched(articles[0]))
@@ -106,6 +122,7 @@ async def main() -> dict[str, Any]:
             s.stage: {"items": s.items, "per_second": round(s.per_second, 2)}
             for s in (dedup, summarizer, publisher)
         },
+        "deduplicator_memory": {"bounded": bounded, "retaining_all": unbounded},
         "database": {
             "posts": POSTS,
             **{name: asdict(timing) for name, timing in database.items()},
@@ -160,6 +177,20 @@ def table(figures: dict[str, Any]) -> str:
                 f"{p['offered_per_second']:.0f}/s",
             )
             for service, mib in b["peak_memory_mib"].items()
+        ),
+        *(
+            (
+                f"deduplicator at {int(n):,} articles",
+                f"RSS {v['rss_mib']} MiB holding {v['articles_held']:,}, restart "
+                f"{v['restart_seconds']} s"
+                + (
+                    f" (keeping all: RSS {kept['rss_mib']} MiB, "
+                    f"restart {kept['restart_seconds']} s)"
+                    if (kept := figures["deduplicator_memory"]["retaining_all"]["at"].get(n))
+                    else ""
+                ),
+            )
+            for n, v in figures["deduplicator_memory"]["bounded"]["at"].items()
         ),
         *(
             (

@@ -8,6 +8,7 @@ from prometheus_client import Counter
 from services.deduplicator.deduplicator import Deduplicator
 from services.deduplicator.journal import Journal
 from services.deduplicator.settings import DeduplicatorSettings
+from services.deduplicator.snapshot import Snapshots
 from shared.broker import make_broker
 from shared.db import Database
 from shared.events import ArticleFetched, StoryUpdated
@@ -28,7 +29,7 @@ def create_app(settings: DeduplicatorSettings) -> AsgiFastStream:
     broker = make_broker(settings, SERVICE)
     database = Database.from_settings(settings)
     embeddings = settings.embeddings_client()
-    deduplicator = Deduplicator(Journal(database), settings, embeddings)
+    deduplicator = Deduplicator(Journal(database), settings, embeddings, Snapshots(database))
 
     stories_updated = broker.publisher(
         STORIES_UPDATED,
@@ -57,7 +58,7 @@ def create_app(settings: DeduplicatorSettings) -> AsgiFastStream:
         settings=settings,
         database=database,
         consumes=[(settings.group(SERVICE), ARTICLES_RAW)],
-        after_shutdown=[embeddings.close] if embeddings else [],
+        after_shutdown=[deduplicator.close, *([embeddings.close] if embeddings else [])],
     )
 
 

@@ -159,11 +159,13 @@ class StoryClusterer:
         self.documents = 0
         self.frequencies: Counter[str] = Counter()
         self.articles: dict[str, ClusterArticle] = {}  # in arrival order
+        self.arrived = 0  # articles ever added: the next one's arrival number
         self.arrival: dict[str, int] = {}
         self.story_of: dict[str, str] = {}
         self.members: dict[str, list[str]] = {}  # story -> its articles, in arrival order
         self.similarities: defaultdict[str, dict[str, float]] = defaultdict(dict)
-        self.articles_by_term: defaultdict[str, list[str]] = defaultdict(list)
+        self.index_keys: dict[str, tuple[str, ...]] = {}
+        self.articles_by_term: defaultdict[str, dict[str, None]] = defaultdict(dict)
 
     def place(self, article: ClusterArticle, new_story_id: Callable[[], str]) -> Placement:
         """Where `article` goes, and which earlier articles change story with it."""
@@ -187,10 +189,12 @@ class StoryClusterer:
     def add(self, article: ClusterArticle, placement: Placement) -> None:
         """Record a placement: the article, its similarities and the story changes."""
         self.count_document(article.terms)
-        self.arrival[article.article_id] = len(self.articles)
+        self.arrival[article.article_id] = self.arrived
+        self.arrived += 1
         self.articles[article.article_id] = article
+        self.index_keys[article.article_id] = placement.index_keys
         for key in placement.index_keys:
-            self.articles_by_term[key].append(article.article_id)
+            self.articles_by_term[key][article.article_id] = None
         for other, similarity in placement.similarities:
             self.similarities[article.article_id][other] = similarity
             self.similarities[other][article.article_id] = similarity
@@ -218,6 +222,30 @@ class StoryClusterer:
         without being clustered: their original stands for them)."""
         self.documents += 1
         self.frequencies.update(set(terms))
+
+    def uncount_document(self, terms: Iterable[str]) -> None:
+        """Take a forgotten article's terms out of the document frequencies."""
+        self.documents -= 1
+        for term in set(terms):
+            if self.frequencies[term] <= 1:
+                del self.frequencies[term]
+            else:
+                self.frequencies[term] -= 1
+
+    def forget(self, article_id: str) -> None:
+        """The article leaves the clusterer (with its story: the whole story is forgotten
+        together); its terms stay counted until `uncount_document`."""
+        for other in self.similarities.pop(article_id, {}):
+            self.similarities[other].pop(article_id, None)
+        for key in self.index_keys.pop(article_id, ()):
+            indexed = self.articles_by_term[key]
+            indexed.pop(article_id, None)
+            if not indexed:
+                del self.articles_by_term[key]
+        if article_id in self.story_of:
+            self._leave(article_id)
+        self.articles.pop(article_id, None)
+        self.arrival.pop(article_id, None)
 
     def _candidates(self, keys: Iterable[str], seen_at: datetime) -> list[str]:
         """Articles indexed under one of `keys`, seen within the window, in arrival order."""

@@ -1,18 +1,24 @@
 """The deduplicator over its journal: decides in memory, records each assignment in the
 journal shared by all replicas, and keeps its state current with theirs.
 
-What is decided, and why, is in state.py; how replicas agree, in journal.py.
+What is decided, and why, is in state.py; how replicas agree, in journal.py; how a
+restart skips most of the journal, in snapshot.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from services.deduplicator.embeddings import EmbeddingsClient, embedded_text
 from services.deduplicator.journal import Journal
 from services.deduplicator.settings import DeduplicatorSettings
+from services.deduplicator.snapshot import Snapshots, snapshot_documents
 from services.deduplicator.state import Assignment, DedupState, Outcome
+from shared.db import Document
 from shared.events import ArticleFetched
+
+logger = logging.getLogger(__name__)
 
 
 class Deduplicator:
@@ -21,11 +27,17 @@ class Deduplicator:
         journal: Journal,
         settings: DeduplicatorSettings,
         embeddings: EmbeddingsClient | None = None,
+        snapshots: Snapshots | None = None,
     ) -> None:
         self.journal = journal
+        self.settings = settings
         self.state = DedupState(settings)
         self.embeddings = embeddings
+        self.snapshots = snapshots
         self._deciding = asyncio.Lock()  # one decision at a time over this process's state
+        self._restored = snapshots is None
+        self._snapshot_position = 0
+        self._saving: asyncio.Task[None] | None = None
 
     async def process(self, article: ArticleFetched) -> Outcome:
         embedding = None
@@ -39,10 +51,38 @@ class Deduplicator:
                     return self.state.outcome(decision)
                 if await self.journal.append(self.state.position, decision):
                     self.state.apply(decision)
+                    self._snapshot_when_due()
                     return self.state.outcome(decision)
                 # Another replica recorded its decision first: apply it, decide again.
 
     async def catch_up(self) -> None:
-        """Apply the journal entries this process has not applied yet."""
+        """Apply the journal entries this process has not applied yet (from the newest
+        snapshot, the first time)."""
+        if not self._restored and self.snapshots is not None:
+            if (restored := await self.snapshots.load(self.settings)) is not None:
+                self.state = restored
+                self._snapshot_position = restored.position
+            self._restored = True
         async for assignment in self.journal.read_from(self.state.position):
             self.state.apply(assignment)
+
+    def _snapshot_when_due(self) -> None:
+        """Every `snapshot_every_entries`: the state is copied now (it changes with the
+        next article) and written in the background (one write at a time)."""
+        due = self.state.position - self._snapshot_position >= self.settings.snapshot_every_entries
+        if self.snapshots is None or not due or (self._saving and not self._saving.done()):
+            return
+        self._snapshot_position = self.state.position
+        header, chunks = snapshot_documents(self.state)
+        self._saving = asyncio.create_task(self._save(self.snapshots, header, chunks))
+
+    async def _save(self, snapshots: Snapshots, header: Document, chunks: list[Document]) -> None:
+        try:
+            await snapshots.save(header, chunks)
+        except Exception:  # a snapshot only saves time at the next start
+            logger.exception("snapshot not saved", extra={"position": header["_id"]})
+
+    async def close(self) -> None:
+        """Let a snapshot being written finish."""
+        if self._saving is not None:
+            await self._saving

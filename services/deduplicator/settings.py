@@ -34,6 +34,22 @@ class DeduplicatorSettings(ServiceSettings):
     story_window_hours: float = Field(
         72, gt=0, description="How far apart two articles' times may be for them to be compared."
     )
+    retention_hours: float = Field(
+        144,
+        gt=0,
+        description=(
+            "How long a story no article has changed stays in memory (by the articles' "
+            "times); at least PRESSROOM_STORY_WINDOW_HOURS."
+        ),
+    )
+    snapshot_every_entries: int = Field(
+        2000,
+        ge=10,
+        description=(
+            "Journal entries between two snapshots of the state: a restart reads the newest "
+            "snapshot and at most about this many entries."
+        ),
+    )
     embeddings_url: str = Field(
         "",
         pattern=r"^(https?://.*)?$",
@@ -62,6 +78,17 @@ class DeduplicatorSettings(ServiceSettings):
     max_article_chars: int = Field(
         6000, ge=200, le=50_000, description="Text kept per article in stories.updated."
     )
+
+    @field_validator("retention_hours")
+    @classmethod
+    def _stories_outlast_the_window(cls, hours: float, info: ValidationInfo) -> float:
+        window = info.data.get("story_window_hours")
+        if window is not None and hours < window:
+            raise ValueError(
+                f"stories would leave memory ({hours} h) before the clusterer's window "
+                f"(PRESSROOM_STORY_WINDOW_HOURS, {window} h) is past"
+            )
+        return hours
 
     @field_validator("max_article_chars")
     @classmethod

@@ -15,14 +15,21 @@
 Deciding changes nothing; `apply` does. The state is rebuilt from the journal of
 assignments (journal.py) by applying them in order, so every replica that has applied
 the same entries decides alike.
+
+Memory is bounded by time: a story untouched for `retention` (by the articles' own times,
+never ahead of when they were fetched) leaves memory whole, its articles with it, so a
+later article can no longer join it nor be found a duplicate of them (the fetcher still
+knows their URLs). The retention is at least the clusterer's window.
 """
 
 from __future__ import annotations
 
 import uuid
+from array import array
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from services.deduplicator.clustering import (
@@ -36,6 +43,8 @@ from services.deduplicator.minhash import MinHasher, estimated_jaccard
 from services.deduplicator.settings import DeduplicatorSettings
 from services.deduplicator.text import content_fingerprint, shingles, terms
 from shared.events import ArticleFetched, StoryArticle, StoryUpdated
+
+SWEEPS_PER_RETENTION = 24
 
 
 @dataclass(frozen=True)
@@ -86,8 +95,10 @@ class Outcome:
 class SeenArticle:
     event_id: str
     story_id: str
-    signature: tuple[int, ...]
+    signature: Sequence[int]  # an array: a quarter of the memory of a tuple of ints
     article: StoryArticle
+    fingerprint: str
+    terms: dict[str, int]
     changed: tuple[str, ...] = ()  # the other stories its arrival changed
     since_version: int = 0  # the version of its story that first held it there
     copies: list[str] = field(default_factory=list)
@@ -96,6 +107,7 @@ class SeenArticle:
 @dataclass
 class Story:
     first_seen_at: datetime
+    last_seen_at: datetime  # the latest time of an article that changed it
     articles: dict[str, StoryArticle] = field(default_factory=dict)
     version: int = 0
     merged_into: str | None = None  # withdrawn: its articles went there
@@ -106,7 +118,10 @@ class DedupState:
         self.settings = settings
         self.hasher = MinHasher()
         self.clusterer = StoryClusterer(settings.clustering())
+        self.retention = timedelta(hours=settings.retention_hours)
         self.position = 0  # journal entries applied
+        self.clock: datetime | None = None  # the latest article time applied
+        self.next_sweep: datetime | None = None  # when old stories are looked for next
         self.articles: dict[str, SeenArticle] = {}
         self.fingerprints: dict[str, str] = {}
         self.bands: defaultdict[str, list[str]] = defaultdict(list)
@@ -126,7 +141,8 @@ class DedupState:
 
         signature = tuple(self.hasher.signature(shingles(article.text or article.title)))
         article_terms = dict(terms(article.title, article.text))
-        seen_at = article.published_at or article.fetched_at
+        # A feed's date in the future is no later than the fetch.
+        seen_at = min(article.published_at or article.fetched_at, article.fetched_at)
         placement: Placement | None = None
         decision: Literal["copy", "joined", "new"]
         if original := self._original_of(signature):
@@ -155,14 +171,23 @@ class DedupState:
     def apply(self, assignment: Assignment) -> None:
         a = assignment
         self.position += 1
-        seen = SeenArticle(a.event_id, a.story_id, a.signature, a.article, changed_stories(a))
+        seen = SeenArticle(
+            a.event_id,
+            a.story_id,
+            array("q", a.signature),
+            a.article,
+            a.fingerprint,
+            a.terms,
+            changed_stories(a),
+        )
         self.articles[a.article_id] = seen
         self.fingerprints.setdefault(a.fingerprint, a.article_id)
         for key in self.hasher.band_keys(a.signature):
             self.bands[key].append(a.article_id)
-        story = self.stories.setdefault(a.story_id, Story(a.seen_at))
+        story = self.stories.setdefault(a.story_id, Story(a.seen_at, a.seen_at))
         story.articles[a.article_id] = a.article
         story.version += 1
+        story.last_seen_at = max(story.last_seen_at, a.seen_at)
         if a.article.copy_of is not None:
             self.articles[a.article.copy_of].copies.append(a.article_id)
         arrived = [a.article_id]
@@ -178,17 +203,41 @@ class DedupState:
             for story_id in seen.changed:
                 changed = self.stories[story_id]
                 changed.version += 1
+                changed.last_seen_at = max(changed.last_seen_at, a.seen_at)
                 if not changed.articles:
                     changed.merged_into = merged_into(story_id, a.placement.moves)
         for article_id in arrived:
             moved = self.articles[article_id]
             moved.since_version = self.stories[moved.story_id].version
+        if self.clock is None or a.seen_at > self.clock:
+            self.clock = a.seen_at
+        if self.next_sweep is None or self.clock >= self.next_sweep:
+            self._forget_before(self.clock - self.retention)
+            self.next_sweep = self.clock + self.retention / SWEEPS_PER_RETENTION
+
+    def _forget_before(self, horizon: datetime) -> None:
+        """Stories untouched since `horizon` leave memory, with their articles."""
+        for story_id in [i for i, s in self.stories.items() if s.last_seen_at < horizon]:
+            for article_id in self.stories.pop(story_id).articles:
+                self._forget_article(article_id)
+
+    def _forget_article(self, article_id: str) -> None:
+        seen = self.articles.pop(article_id)
+        if self.fingerprints.get(seen.fingerprint) == article_id:
+            del self.fingerprints[seen.fingerprint]
+        for key in self.hasher.band_keys(seen.signature):
+            band = self.bands[key]
+            band.remove(article_id)
+            if not band:
+                del self.bands[key]
+        self.clusterer.forget(article_id)
+        self.clusterer.uncount_document(seen.terms)
 
     def _move(self, move: Move, seen_at: datetime) -> list[str]:
         """The article, and its copies with it, change story (a new one, when a story
         splits); the articles that moved."""
         original = self.articles[move.article_id]
-        to_story = self.stories.setdefault(move.to_story, Story(seen_at))
+        to_story = self.stories.setdefault(move.to_story, Story(seen_at, seen_at))
         moved = [move.article_id, *original.copies]
         for article_id in moved:
             seen = self.articles[article_id]
@@ -229,7 +278,7 @@ class DedupState:
             merged_into=story.merged_into,
         )
 
-    def _original_of(self, signature: tuple[int, ...], most: int = 50) -> str | None:
+    def _original_of(self, signature: Sequence[int], most: int = 50) -> str | None:
         """The earlier article this one is a copy of, if any (a copy of a copy is a copy
         of the original)."""
         keys = self.hasher.band_keys(signature)

@@ -32,6 +32,7 @@ from shared.events import ArticleFetched
 from shared.topics import ARTICLES_RAW, STORIES_SUMMARIZED, STORIES_UPDATED
 
 MOST_MERGES = 20
+ALL_HISTORY_HOURS = 24 * 365 * 1000  # the audit's state forgets no story
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,9 @@ async def audit(bootstrap_servers: str, database: Database) -> AuditReport:
         for topic in (ARTICLES_RAW, STORIES_UPDATED, STORIES_SUMMARIZED)
         async for item in letters(bootstrap_servers, topic)
     }
-    deduplicator = Deduplicator(Journal(database), DeduplicatorSettings())
+    # The whole journal, from its first entry: no snapshot, nothing forgotten.
+    settings = DeduplicatorSettings(retention_hours=ALL_HISTORY_HOURS)
+    deduplicator = Deduplicator(Journal(database), settings)
     await deduplicator.catch_up()
     state = deduplicator.state
     posts = {

@@ -1,17 +1,21 @@
 """The deduplicator over its journal on the real MongoDB-compatible server: replicas that
-agree through it, and a restart that rebuilds everything from it."""
+agree through it, and a restart that rebuilds everything from it, or from its newest
+snapshot and what follows."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 from services.deduplicator.deduplicator import Deduplicator
 from services.deduplicator.journal import Journal
 from services.deduplicator.settings import DeduplicatorSettings
+from services.deduplicator.snapshot import Snapshots
 from services.deduplicator.state import Assignment
 from shared.db import Database
 from shared.events import StoryUpdated
 from tests.unit.deduplicator.articles import ORIGINAL, OTHER_OUTLET, SYNDICATED, UNRELATED, article
+from tests.unit.deduplicator.daily_news import daily_news
 
 
 def deduplicator(database: Database) -> Deduplicator:
@@ -122,3 +126,37 @@ def same_story(a: StoryUpdated, b: StoryUpdated) -> bool:
     """The same story at the same version (each announcement is its own event)."""
     envelope = {"event_id", "occurred_at"}
     return a.model_dump(exclude=envelope) == b.model_dump(exclude=envelope)
+
+
+async def test_a_restart_reads_the_newest_snapshot_and_the_journal_after_it(database: Database):
+    settings = DeduplicatorSettings(
+        story_window_hours=24, retention_hours=48, snapshot_every_entries=25
+    )
+    snapshots = Snapshots(database)
+    first = Deduplicator(Journal(database), settings, snapshots=snapshots)
+    for _, news in daily_news(range(5)):
+        await first.process(news)
+    await first.close()
+    headers = [h["_id"] async for h in snapshots.headers.find({}).sort("_id", 1)]
+    chunks = {c["snapshot"] async for c in snapshots.chunks.find({}, {"snapshot": 1})}
+
+    reads: list[int] = []
+    journal = Journal(database)
+    read_from = journal.read_from
+
+    def counted(position: int) -> AsyncIterator[Assignment]:
+        reads.append(position)
+        return read_from(position)
+
+    journal.read_from = counted  # type: ignore[method-assign]
+    restarted = Deduplicator(journal, settings, snapshots=snapshots)
+    await restarted.catch_up()
+    from_scratch = Deduplicator(Journal(database), settings)
+    await from_scratch.catch_up()
+
+    assert len(headers) == 2  # the two newest kept, older ones and their chunks gone
+    assert chunks == set(headers)
+    assert reads == [headers[-1]]  # the journal read from the snapshot on
+    assert restarted.state.position == from_scratch.state.position == first.state.position
+    assert list(restarted.state.articles.items()) == list(first.state.articles.items())
+    assert list(from_scratch.state.stories.items()) == list(restarted.state.stories.items())

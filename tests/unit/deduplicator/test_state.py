@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
 
 from services.deduplicator.clustering import Move
 from services.deduplicator.journal import assignment_of, entry_document
 from services.deduplicator.settings import DeduplicatorSettings
 from services.deduplicator.state import Assignment, DedupState
 from shared.events import ArticleFetched, StoryUpdated
+from tests.factories import make_article
 from tests.unit.deduplicator.articles import (
     ORIGINAL,
     OTHER_OUTLET,
@@ -17,6 +23,7 @@ from tests.unit.deduplicator.articles import (
     WIRE,
     article,
 )
+from tests.unit.deduplicator.daily_news import articles_a_day, daily_news
 
 
 def place(state: DedupState, article: ArticleFetched) -> tuple[str, StoryUpdated | None]:
@@ -227,3 +234,58 @@ def test_each_article_knows_the_story_version_that_first_held_it():
     assert state.stories[story].version == 2
     assert state.articles[ORIGINAL.article_id].since_version == 1
     assert state.articles[SYNDICATED.article_id].since_version == 2
+
+
+def test_stories_untouched_for_the_retention_leave_memory_whole_and_memory_stays_flat():
+    settings = DeduplicatorSettings(story_window_hours=24, retention_hours=48)
+    state = DedupState(settings)
+    held: dict[int, int] = {}
+    for day, fetched in daily_news(range(12)):
+        decision = state.decide(fetched)
+        if isinstance(decision, Assignment):
+            state.apply(decision)
+        held[day] = len(state.articles)
+
+    # Two days kept, a third while its stories are swept every two hours of news.
+    assert max(held.values()) <= 4 * articles_a_day()
+    assert held[11] == held[8]
+    kept = set(state.articles)
+    clusterer = state.clusterer
+    assert kept == {a for s in state.stories.values() for a in s.articles}
+    assert set(clusterer.articles) <= kept
+    assert set(clusterer.story_of) == set(clusterer.articles) == set(clusterer.index_keys)
+    assert {a for indexed in clusterer.articles_by_term.values() for a in indexed} <= kept
+    assert (
+        set(clusterer.similarities) | {a for near in clusterer.similarities.values() for a in near}
+        <= kept
+    )
+    assert {a for band in state.bands.values() for a in band} <= kept
+    assert set(state.fingerprints.values()) <= kept
+    # The term weights are learnt from the articles kept, no others.
+    assert clusterer.documents == len(kept)
+    assert clusterer.frequencies == Counter(t for a in kept for t in state.articles[a].terms)
+
+
+def test_a_story_still_changing_stays_however_old_its_first_article():
+    settings = DeduplicatorSettings(story_window_hours=24, retention_hours=48)
+    state = DedupState(settings)
+    _, first = place(state, ORIGINAL)
+    assert first is not None
+    assert ORIGINAL.published_at is not None
+    for day in (1, 2, 3, 4):  # a copy of the report each day keeps the story going
+        copy = make_article(
+            f"{SYNDICATED.canonical_url}/{day}",
+            source_id=f"outlet-{day}",
+            title=f"{SYNDICATED.title} ({day})",
+            text=SYNDICATED.text,
+            published_at=ORIGINAL.published_at + timedelta(days=day),
+        )
+        assert place(state, copy)[0] == "copy"
+
+    assert len(state.stories[first.story_id].articles) == 5
+    assert ORIGINAL.article_id in state.articles
+
+
+def test_a_retention_shorter_than_the_window_stops_the_service():
+    with pytest.raises(ValidationError, match="PRESSROOM_STORY_WINDOW_HOURS"):
+        DeduplicatorSettings(story_window_hours=72, retention_hours=24)
