@@ -129,7 +129,7 @@ class Fetcher:
                 await self._succeeded(state, response, emitted=0, now=now)
                 return PollReport(source_id, "not_modified")
             entries = self._entries(source, response)
-            emitted = await self._handle_entries(source, entries)
+            emitted, left = await self._handle_entries(source, entries)
         except SourceFailed as failure:
             await self._failed(state, failure, now)
             return PollReport(source_id, "failed", reason=str(failure))
@@ -140,7 +140,7 @@ class Fetcher:
             unforeseen = SourceFailed("internal", f"{type(error).__name__}: {error}"[:500])
             await self._failed(state, unforeseen, now)
             return PollReport(source_id, "failed", reason=str(unforeseen))
-        await self._succeeded(state, response, emitted=emitted, now=now)
+        await self._succeeded(state, response, emitted=emitted, now=now, more=left > 0)
         return PollReport(source_id, "ok", entries=len(entries), emitted=emitted)
 
     async def check(self, source: SourceConfig) -> tuple[list[tuple[FeedEntry, bool]], str | None]:
@@ -202,17 +202,21 @@ class Fetcher:
 
     # -- the entries --------------------------------------------------------------------
 
-    async def _handle_entries(self, source: SourceConfig, entries: list[FeedEntry]) -> int:
+    async def _handle_entries(
+        self, source: SourceConfig, entries: list[FeedEntry]
+    ) -> tuple[int, int]:
+        """How many new entries were emitted, and how many new ones the per-poll cap left
+        for the next poll."""
         by_id = {entry_id(e): e for e in entries}
         if repeated := len(entries) - len(by_id):  # the same article twice in one feed
             metrics.entries_total.labels(source.id, "repeated").inc(repeated)
         seen = await self.seen.seen_among(by_id)
         new = [(i, e) for i, e in by_id.items() if i not in seen]
-        new = new[: self.settings.max_new_entries_per_poll]
-        outcomes = await asyncio.gather(*(self._entry_outcome(source, i, e) for i, e in new))
+        cap = self.settings.max_new_entries_per_poll
+        outcomes = await asyncio.gather(*(self._entry_outcome(source, i, e) for i, e in new[:cap]))
         for outcome in outcomes:
             metrics.entries_total.labels(source.id, outcome).inc()
-        return outcomes.count("emitted")
+        return outcomes.count("emitted"), max(0, len(new) - cap)
 
     async def _entry_outcome(self, source: SourceConfig, article_id: str, entry: FeedEntry) -> str:
         """What became of one new entry. One that cannot become an event is remembered as
@@ -313,14 +317,25 @@ class Fetcher:
     # -- the source's state -------------------------------------------------------------
 
     async def _succeeded(
-        self, state: SourceState, response: FetchResult, *, emitted: int, now: datetime
+        self,
+        state: SourceState,
+        response: FetchResult,
+        *,
+        emitted: int,
+        now: datetime,
+        more: bool = False,
     ) -> None:
+        """Record a poll that worked. With `more` new entries left over by the per-poll
+        cap, the feed's validators are not kept (an unchanged feed would answer 304 and
+        hide them for good) and the source is due again at once."""
         source = state.config
+        etag = response.headers.get("etag") or state.etag
+        last_modified = response.headers.get("last-modified") or state.last_modified
         await self.sources.record_success(
             source.id,
-            next_poll_at=now + timedelta(seconds=source.poll_seconds),
-            etag=response.headers.get("etag") or state.etag,
-            last_modified=response.headers.get("last-modified") or state.last_modified,
+            next_poll_at=now if more else now + timedelta(seconds=source.poll_seconds),
+            etag=None if more else etag,
+            last_modified=None if more else last_modified,
             emitted=emitted,
             now=now,
         )

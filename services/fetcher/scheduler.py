@@ -1,12 +1,15 @@
 """Each replica looks for sources that are due and announces them on sources.due.
 
 Claiming a due source is one atomic update in MongoDB, so two replicas never announce
-one poll twice; the announcement is keyed by source, so one consumer polls it.
+one poll twice; the announcement is keyed by source, so one consumer polls it. A claim
+whose announcement fails (the broker restarting) is released at once: the source is due
+again at the next tick, not when its claim runs out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -41,6 +44,11 @@ class Scheduler:
     async def announce_due(self) -> int:
         count = 0
         while (source_id := await self.sources.claim_due()) is not None:
-            await self.announce(SourceDue(source_id=source_id, due_at=datetime.now(UTC)))
+            try:
+                await self.announce(SourceDue(source_id=source_id, due_at=datetime.now(UTC)))
+            except Exception:
+                with contextlib.suppress(Exception):  # else the claim runs out by itself
+                    await self.sources.release(source_id)
+                raise
             count += 1
         return count

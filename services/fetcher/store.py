@@ -75,6 +75,13 @@ class SourceStore:
         )
         return document["_id"] if document else None
 
+    async def release(self, source_id: str, now: datetime | None = None) -> None:
+        """A claimed poll that was never announced: due again at once, not after
+        IN_FLIGHT."""
+        await self.sources.update_one(
+            {"_id": source_id}, {"$set": {"state.next_poll_at": now or datetime.now(UTC)}}
+        )
+
     async def record_success(
         self,
         source_id: str,

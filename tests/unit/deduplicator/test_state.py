@@ -161,40 +161,13 @@ def test_an_article_that_changes_story_takes_its_copies_and_an_emptied_story_is_
         assert withdrawn.version == report.version + 1
 
 
-def test_articles_split_off_into_a_new_story_start_it():
-    state = DedupState(DeduplicatorSettings())
-    for fetched in (ORIGINAL, UNRELATED):
-        entry = state.decide(fetched)
-        assert isinstance(entry, Assignment)
-        state.apply(entry)
-    report = state.story_event(state.articles[ORIGINAL.article_id].story_id)
-    decision = state.decide(OTHER_OUTLET)
-    assert isinstance(decision, Assignment)
-    assert decision.placement is not None
-    split_off = "7" * 32
-    state.apply(
-        replace(
-            decision,
-            story_id=report.story_id,
-            placement=replace(
-                decision.placement,
-                story_id=report.story_id,
-                moves=(Move(ORIGINAL.article_id, report.story_id, split_off),),
-            ),
-        )
-    )
-
-    assert [a.article_id for a in state.story_event(split_off).articles] == [ORIGINAL.article_id]
-    assert [a.article_id for a in state.story_event(report.story_id).articles] == [
-        OTHER_OUTLET.article_id
-    ]
+SPLIT_OFF = "7" * 32
 
 
-def test_a_redelivery_announces_again_every_story_its_arrival_changed():
-    # The cause of articles missing from the site: a replica journals an article that
-    # takes an earlier one into a new story, and dies before announcing that story. The
-    # redelivered article must announce it too, or its articles never reach a post.
-    state = DedupState(DeduplicatorSettings())
+def split_by_the_other_outlets_report(state: DedupState) -> str:
+    """ORIGINAL and UNRELATED placed; then OTHER_OUTLET joins ORIGINAL's story and takes its
+    place there, ORIGINAL going to a new story SPLIT_OFF (a made-up placement: the
+    bookkeeping is what is checked). The story OTHER_OUTLET is in."""
     for fetched in (ORIGINAL, UNRELATED):
         entry = state.decide(fetched)
         assert isinstance(entry, Assignment)
@@ -203,7 +176,6 @@ def test_a_redelivery_announces_again_every_story_its_arrival_changed():
     decision = state.decide(OTHER_OUTLET)
     assert isinstance(decision, Assignment)
     assert decision.placement is not None
-    split_off = "7" * 32
     state.apply(
         replace(
             decision,
@@ -211,17 +183,34 @@ def test_a_redelivery_announces_again_every_story_its_arrival_changed():
             placement=replace(
                 decision.placement,
                 story_id=report,
-                moves=(Move(ORIGINAL.article_id, report, split_off),),
+                moves=(Move(ORIGINAL.article_id, report, SPLIT_OFF),),
             ),
         )
     )
+    return report
+
+
+def test_articles_split_off_into_a_new_story_start_it():
+    state = DedupState(DeduplicatorSettings())
+    report = split_by_the_other_outlets_report(state)
+
+    assert [a.article_id for a in state.story_event(SPLIT_OFF).articles] == [ORIGINAL.article_id]
+    assert [a.article_id for a in state.story_event(report).articles] == [OTHER_OUTLET.article_id]
+
+
+def test_a_redelivery_announces_again_every_story_its_arrival_changed():
+    # The cause of articles missing from the site: a replica journals an article that
+    # takes an earlier one into a new story, and dies before announcing that story. The
+    # redelivered article must announce it too, or its articles never reach a post.
+    state = DedupState(DeduplicatorSettings())
+    report = split_by_the_other_outlets_report(state)
     first = state.outcome(state.decide(OTHER_OUTLET))
 
     assert first.decision == "redelivered"
     assert first.story is not None
     assert first.story.story_id == report
     assert [(s.story_id, [a.article_id for a in s.articles]) for s in first.changed] == [
-        (split_off, [ORIGINAL.article_id])
+        (SPLIT_OFF, [ORIGINAL.article_id])
     ]
 
 

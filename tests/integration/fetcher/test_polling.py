@@ -1,0 +1,76 @@
+"""Polls that leave nothing behind: the entries a poll's cap leaves over are read by the
+next polls, not hidden behind an unchanged feed's ETag; a poll the broker could not
+announce is due again at once, not when its claim runs out."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from aiokafka.errors import KafkaConnectionError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from services.fetcher.scheduler import Scheduler
+from services.fetcher.settings import FetcherSettings
+from services.fetcher.sources import SourceConfig
+from services.fetcher.store import SourceStore
+from shared.db import Database
+from shared.events import ArticleFetched, SourceDue
+from tests.asgi_server import serving
+from tests.integration.fetcher.test_failing_sources import poll_once
+
+
+async def steady_feed(request: Request) -> Response:
+    """Five entries that never change, with an ETag honoured as a real server does."""
+    base = str(request.base_url).rstrip("/")
+    items = "".join(
+        f"<item><title>Entry {n}</title><link>{base}/a/{n}</link>"
+        f"<description>Entry {n} has words of its own.</description></item>"
+        for n in range(5)
+    )
+    body = f"<rss version='2.0'><channel><title>Steady</title>{items}</channel></rss>"
+    etag = '"' + hashlib.sha1(body.encode()).hexdigest()[:12] + '"'
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"etag": etag})
+    return Response(body, media_type="application/rss+xml", headers={"etag": etag})
+
+
+async def test_entries_past_the_cap_of_one_poll_are_read_by_the_next_though_the_feed_is_unchanged(
+    database: Database,
+):
+    emitted: list[ArticleFetched] = []
+
+    async def emit(article: ArticleFetched) -> None:
+        emitted.append(article)
+
+    settings = FetcherSettings(max_new_entries_per_poll=2)
+    async with serving(Starlette(routes=[Route("/feed.xml", steady_feed)])) as base:
+        reports = [
+            (await poll_once(database, "steady", f"{base}/feed.xml", emit, settings))[0]
+            for _ in range(4)
+        ]
+
+    assert sorted(a.title for a in emitted) == [f"Entry {n}" for n in range(5)]
+    assert [r.emitted for r in reports] == [2, 2, 1, 0]
+    assert reports[-1].status == "not_modified"  # once all are read, the ETag serves again
+
+
+async def test_a_poll_the_broker_could_not_announce_is_due_again_at_once(database: Database):
+    sources = SourceStore(database)
+    await sources.sync([SourceConfig(id="wire", name="Wire", url="https://wire.example/feed")])
+    announced: list[SourceDue] = []
+
+    async def broker_restarting(due: SourceDue) -> None:
+        raise KafkaConnectionError("the broker is restarting")
+
+    async def broker_back(due: SourceDue) -> None:
+        announced.append(due)
+
+    with pytest.raises(KafkaConnectionError):
+        await Scheduler(sources, broker_restarting, tick_seconds=1).announce_due()
+    assert await Scheduler(sources, broker_back, tick_seconds=1).announce_due() == 1
+
+    assert [due.source_id for due in announced] == ["wire"]
