@@ -31,6 +31,29 @@ def is_duplicate_key(error: PyMongoError) -> bool:
     )
 
 
+# What FerretDB v2 answers, as an OperationFailure of code 1, while PostgreSQL behind it
+# restarts; and MongoDB's own codes for a server shutting down or stepping down.
+SERVER_AWAY_MESSAGES = (
+    "failed to connect to",
+    "terminating connection due to administrator command",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "connection refused",
+    "unexpected EOF",
+)
+SERVER_AWAY_CODES = frozenset({91, 189, 11600, 11602})
+
+
+def is_server_away(error: PyMongoError) -> bool:
+    """The server could not answer (restarting, its storage away), whatever the request:
+    an outage to wait out, not a failure of what was asked."""
+    if not isinstance(error, OperationFailure):
+        return False
+    if error.code in SERVER_AWAY_CODES:
+        return True
+    return error.code == 1 and any(m in str(error) for m in SERVER_AWAY_MESSAGES)
+
+
 async def upsert(collection: AsyncCollection[Document], where: Document, update: Document) -> None:
     """`update_one` with upsert, as MongoDB does it for an equality on `_id`: when a
     concurrent upsert inserted the document first, the update applies to theirs."""

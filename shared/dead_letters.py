@@ -25,9 +25,10 @@ from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 from pydantic import ValidationError
-from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout
+from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, PyMongoError
 
 from shared import metrics
+from shared.db import is_server_away
 from shared.events import DEAD_LETTER_ORIGINAL_BYTES, DeadLetter
 from shared.topics import DLQ_SUFFIX, dead_letter_topic
 
@@ -37,6 +38,12 @@ MALFORMED = (ValidationError, DependsValidationError, json.JSONDecodeError, Unic
 # The broker or the database being away (restarting, electing a leader, timing out) is
 # never the message's fault: any Kafka error a handler meets is one of those.
 OUTAGES = (ConnectionFailure, AutoReconnect, NetworkTimeout, KafkaError)
+
+
+def is_outage(error: BaseException) -> bool:
+    """The broker or the database is away: one of OUTAGES, or the database answering that
+    it cannot reach its storage (FerretDB while PostgreSQL restarts)."""
+    return isinstance(error, OUTAGES) or (isinstance(error, PyMongoError) and is_server_away(error))
 
 
 class MalformedEvent(ValueError):
@@ -145,17 +152,18 @@ class _DeadLetterMiddleware(BaseMiddleware):
                 # What the handler would publish can never be sent: no retry changes that.
                 await policy.send(msg, f"oversize: {_describe(error)}", attempts=attempt)
                 return None
-            except OUTAGES as error:
-                # Not the message's fault: wait for the dependency, do not count the attempt.
-                attempt -= 1
-                outages += 1
-                metrics.handler_retries_total.labels(policy.service, topic, "outage").inc()
-                logger.warning(
-                    "dependency unavailable, retrying",
-                    extra={"topic": topic, "error": _describe(error), "outages": outages},
-                )
-                await asyncio.sleep(policy.backoff(outages))
             except Exception as error:
+                if is_outage(error):
+                    # Not the message's fault: wait for the dependency, count no attempt.
+                    attempt -= 1
+                    outages += 1
+                    metrics.handler_retries_total.labels(policy.service, topic, "outage").inc()
+                    logger.warning(
+                        "dependency unavailable, retrying",
+                        extra={"topic": topic, "error": _describe(error), "outages": outages},
+                    )
+                    await asyncio.sleep(policy.backoff(outages))
+                    continue
                 if attempt >= policy.max_attempts:
                     await policy.send(msg, _describe(error), attempts=attempt)
                     return None

@@ -28,7 +28,7 @@ from services.fetcher.language import detected_language
 from services.fetcher.settings import FetcherSettings
 from services.fetcher.sources import SourceConfig, source_id_for
 from services.fetcher.store import SeenUrls, SourceState, SourceStore
-from shared.dead_letters import OUTAGES
+from shared.dead_letters import is_outage
 from shared.events import ArticleFetched, article_id_for
 
 logger = logging.getLogger(__name__)
@@ -133,9 +133,9 @@ class Fetcher:
         except SourceFailed as failure:
             await self._failed(state, failure, now)
             return PollReport(source_id, "failed", reason=str(failure))
-        except OUTAGES:
-            raise  # the broker or the database is away: not the source's fault
         except Exception as error:  # a bug or a case not foreseen: the source waits, the rest go on
+            if is_outage(error):
+                raise  # the broker or the database is away: not the source's fault
             logger.exception("poll failed unexpectedly", extra={"source": source_id})
             unforeseen = SourceFailed("internal", f"{type(error).__name__}: {error}"[:500])
             await self._failed(state, unforeseen, now)

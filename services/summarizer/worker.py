@@ -17,7 +17,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from services.summarizer.composer import EmptySummary, GateReport
 from services.summarizer.store import ClaimedStory, SummaryQueue
 from services.summarizer.summarizer import Summarizer
-from shared.dead_letters import OUTAGES
+from shared.dead_letters import is_outage
 from shared.events import StorySummarized
 
 logger = logging.getLogger(__name__)
@@ -94,19 +94,19 @@ class SummaryWorker:
         except EmptySummary as error:
             await self._give_up(claimed, str(error))
             return
-        except OUTAGES as error:
-            # The broker or the database is away (restarting, say): wait, do not count it.
-            summaries_total.labels("outage").inc()
-            logger.warning(
-                "dependency unavailable, will retry",
-                extra={"story_id": story.story_id, "error": f"{type(error).__name__}: {error}"},
-            )
-            await self.queue.retry_later(
-                story, timedelta(seconds=self.retry_seconds), count_attempt=False
-            )
-            return
         except Exception as error:
             reason = f"{type(error).__name__}: {error}"
+            if is_outage(error):
+                # The broker or the database is away (restarting, say): wait, do not count it.
+                summaries_total.labels("outage").inc()
+                logger.warning(
+                    "dependency unavailable, will retry",
+                    extra={"story_id": story.story_id, "error": reason},
+                )
+                await self.queue.retry_later(
+                    story, timedelta(seconds=self.retry_seconds), count_attempt=False
+                )
+                return
             if claimed.attempts >= self.max_attempts:
                 await self._give_up(claimed, reason)
                 return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from faststream.kafka import TestKafkaBroker
+from pymongo.errors import OperationFailure
 
 from shared.broker import make_broker
 from shared.events import ArticleFetched, DeadLetter
@@ -18,7 +19,7 @@ def article() -> ArticleFetched:
     return make_article(URL)
 
 
-def build(failures_before_success: int = 0):
+def build(failures_before_success: int = 0, failure: Exception | None = None):
     settings = ServiceSettings(handler_max_attempts=3, max_event_bytes=4096)
     broker = make_broker(settings, "test")
     for policy in broker.config.broker_middlewares:
@@ -32,7 +33,7 @@ def build(failures_before_success: int = 0):
     async def handle(event: ArticleFetched) -> None:
         calls["n"] += 1
         if calls["n"] <= failures_before_success:
-            raise RuntimeError("flaky downstream")
+            raise failure or RuntimeError("flaky downstream")
         handled.append(event)
 
     @broker.subscriber(dead_letter_topic(ARTICLES_RAW), group_id="dlq-reader")
@@ -95,3 +96,40 @@ async def test_a_transient_failure_is_retried_and_then_succeeds():
     assert calls["n"] == 3
     assert len(handled) == 1
     assert dead == []
+
+
+# What FerretDB v2 answered while PostgreSQL restarted under it (from a fault-test log).
+POSTGRES_RESTARTING = [
+    OperationFailure(
+        "terminating connection due to administrator command",
+        code=1,
+        details={"codeName": "InternalError"},
+    ),
+    OperationFailure(
+        "[pool.go:86 documentdb.(*Pool).Acquire] failed to connect to `user=postgres "
+        "database=postgres`: dial tcp 127.0.0.1:27432: connect: connection refused",
+        code=1,
+    ),
+]
+
+
+@pytest.mark.parametrize("failure", POSTGRES_RESTARTING, ids=["terminated", "refused"])
+async def test_the_database_restarting_behind_ferretdb_is_waited_out_not_dead_lettered(
+    failure: OperationFailure,
+):
+    broker, handled, dead, calls = build(failures_before_success=5, failure=failure)
+    async with TestKafkaBroker(broker) as br:
+        await br.publish(article(), ARTICLES_RAW)
+    assert calls["n"] == 6  # more failures than the 3 attempts a message has
+    assert len(handled) == 1
+    assert dead == []
+
+
+async def test_a_failure_of_the_request_itself_still_counts_as_an_attempt():
+    refused = OperationFailure("$regex has to be a string", code=2)
+    broker, handled, dead, calls = build(failures_before_success=10, failure=refused)
+    async with TestKafkaBroker(broker) as br:
+        await br.publish(article(), ARTICLES_RAW)
+    assert calls["n"] == 3
+    assert handled == []
+    assert "$regex has to be a string" in dead[0].error
