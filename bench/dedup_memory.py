@@ -93,12 +93,13 @@ async def measure(counts: list[int], retention_hours: float | None) -> dict[str,
                 await snapshots.save(*snapshot_documents(state))
             if n in counts:
                 seconds = time.perf_counter() - started
+                rss = rss_mib()  # before the restart below builds a second state
                 restart = time.perf_counter()
                 restarted = Deduplicator(Journal(database), settings, snapshots=snapshots)
                 await restarted.catch_up()
                 assert restarted.state.position == state.position
                 figures["at"][n] = {
-                    "rss_mib": round(rss_mib(), 1),
+                    "rss_mib": round(rss, 1),
                     "articles_held": len(state.articles),
                     "restart_seconds": round(time.perf_counter() - restart, 2),
                     "articles_per_second": round(n / seconds, 1),

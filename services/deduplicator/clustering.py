@@ -227,8 +227,8 @@ class StoryClusterer:
         """Take a forgotten article's terms out of the document frequencies."""
         self.documents -= 1
         for term in set(terms):
-            if self.frequencies[term] <= 1:
-                del self.frequencies[term]
+            if self.frequencies.get(term, 0) <= 1:
+                self.frequencies.pop(term, None)
             else:
                 self.frequencies[term] -= 1
 

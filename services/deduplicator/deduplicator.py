@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from bson.raw_bson import RawBSONDocument
+
 from services.deduplicator.embeddings import EmbeddingsClient, embedded_text
 from services.deduplicator.journal import Journal
 from services.deduplicator.settings import DeduplicatorSettings
@@ -76,7 +78,9 @@ class Deduplicator:
         header, chunks = snapshot_documents(self.state)
         self._saving = asyncio.create_task(self._save(self.snapshots, header, chunks))
 
-    async def _save(self, snapshots: Snapshots, header: Document, chunks: list[Document]) -> None:
+    async def _save(
+        self, snapshots: Snapshots, header: Document, chunks: list[RawBSONDocument]
+    ) -> None:
         try:
             await snapshots.save(header, chunks)
         except Exception:  # a snapshot only saves time at the next start

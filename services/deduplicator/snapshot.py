@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import bson
+from bson.raw_bson import RawBSONDocument
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
@@ -51,8 +53,6 @@ def article_record(state: DedupState, article_id: str) -> Document:
         "signature": list(seen.signature),
         "article": seen.article.model_dump(mode="json"),
         "fingerprint": seen.fingerprint,
-        "terms": list(seen.terms),
-        "term_counts": list(seen.terms.values()),
         "changed": list(seen.changed),
         "since_version": seen.since_version,
         "copies": seen.copies,
@@ -61,6 +61,8 @@ def article_record(state: DedupState, article_id: str) -> Document:
     if clustered is not None:
         similar = clusterer.similarities.get(article_id, {})
         record["cluster"] = {
+            "terms": list(clustered.terms),
+            "term_counts": list(clustered.terms.values()),
             "source_id": clustered.source_id,
             "seen_at": _time(clustered.seen_at),
             "embedding": list(clustered.embedding) if clustered.embedding else None,
@@ -83,13 +85,16 @@ def story_record(story_id: str, story: Story) -> Document:
     }
 
 
-def snapshot_documents(state: DedupState) -> tuple[Document, list[Document]]:
-    """The header and chunks of a snapshot of `state` as it is now."""
+def snapshot_documents(state: DedupState) -> tuple[Document, list[RawBSONDocument]]:
+    """The header and chunks of a snapshot of `state` as it is now. Each chunk is encoded
+    as soon as it is made: the copy of the state held until it is written is its BSON,
+    several times smaller than the same records as Python objects."""
     position = state.position
-    chunks: list[Document] = []
+    chunks: list[RawBSONDocument] = []
 
     def chunk(**items: Any) -> None:
-        chunks.append({"_id": f"{position}:{len(chunks)}", "snapshot": position, **items})
+        record = {"_id": f"{position}:{len(chunks)}", "snapshot": position, **items}
+        chunks.append(RawBSONDocument(bson.encode(record)))
 
     article_ids = list(state.articles)
     for start in range(0, len(article_ids), ARTICLES_PER_CHUNK):
@@ -150,14 +155,12 @@ def state_from(
 
 def _restore_article(state: DedupState, record: Document) -> None:
     article_id = record["id"]
-    terms = dict(zip(record["terms"], record["term_counts"], strict=True))
     seen = SeenArticle(
         event_id=record["event_id"],
         story_id=record["story_id"],
         signature=array("q", record["signature"]),
         article=StoryArticle.model_validate(record["article"]),
         fingerprint=record["fingerprint"],
-        terms=terms,
         changed=tuple(record["changed"]),
         since_version=record["since_version"],
         copies=list(record["copies"]),
@@ -173,7 +176,7 @@ def _restore_article(state: DedupState, record: Document) -> None:
     clusterer.articles[article_id] = ClusterArticle(
         article_id,
         cluster["source_id"],
-        terms,
+        dict(zip(cluster["terms"], cluster["term_counts"], strict=True)),
         _parse_time(cluster["seen_at"]),  # type: ignore[arg-type]
         tuple(cluster["embedding"]) if cluster["embedding"] else None,
     )
@@ -195,7 +198,7 @@ class Snapshots:
         self.headers = database.collection(collection)
         self.chunks = database.collection(f"{collection}_chunks")
 
-    async def save(self, header: Document, chunks: list[Document]) -> bool:
+    async def save(self, header: Document, chunks: list[RawBSONDocument]) -> bool:
         """Store a snapshot; False when one at its position is stored already."""
         if await self.headers.find_one({"_id": header["_id"]}, {"_id": 1}):
             return False

@@ -27,7 +27,7 @@ from __future__ import annotations
 import uuid
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -98,7 +98,6 @@ class SeenArticle:
     signature: Sequence[int]  # an array: a quarter of the memory of a tuple of ints
     article: StoryArticle
     fingerprint: str
-    terms: dict[str, int]
     changed: tuple[str, ...] = ()  # the other stories its arrival changed
     since_version: int = 0  # the version of its story that first held it there
     copies: list[str] = field(default_factory=list)
@@ -177,7 +176,6 @@ class DedupState:
             array("q", a.signature),
             a.article,
             a.fingerprint,
-            a.terms,
             changed_stories(a),
         )
         self.articles[a.article_id] = seen
@@ -221,7 +219,17 @@ class DedupState:
             for article_id in self.stories.pop(story_id).articles:
                 self._forget_article(article_id)
 
+    def counted_terms(self, article_id: str) -> Mapping[str, int]:
+        """The terms an article added to the document frequencies: the clusterer keeps a
+        clustered article's; a copy's are read again from its title and lead (copies
+        outnumber originals in a backfill: keeping theirs cost ~10 kB each)."""
+        if clustered := self.clusterer.articles.get(article_id):
+            return clustered.terms
+        article = self.articles[article_id].article
+        return terms(article.title, article.text)
+
     def _forget_article(self, article_id: str) -> None:
+        counted = self.counted_terms(article_id)
         seen = self.articles.pop(article_id)
         if self.fingerprints.get(seen.fingerprint) == article_id:
             del self.fingerprints[seen.fingerprint]
@@ -231,7 +239,7 @@ class DedupState:
             if not band:
                 del self.bands[key]
         self.clusterer.forget(article_id)
-        self.clusterer.uncount_document(seen.terms)
+        self.clusterer.uncount_document(counted)
 
     def _move(self, move: Move, seen_at: datetime) -> list[str]:
         """The article, and its copies with it, change story (a new one, when a story

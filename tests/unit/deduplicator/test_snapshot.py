@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import bson
@@ -18,7 +19,7 @@ from tests.unit.deduplicator.daily_news import daily_news
 SETTINGS = DeduplicatorSettings(story_window_hours=24, retention_hours=48)
 
 
-def stored(document: dict[str, Any]) -> dict[str, Any]:
+def stored(document: Mapping[str, Any]) -> dict[str, Any]:
     """The document as the database gives it back."""
     return bson.decode(bson.encode(document))
 
@@ -97,6 +98,6 @@ def test_a_restored_state_decides_and_announces_as_the_one_it_was_taken_of(
 
 def test_an_empty_state_restores_empty(monkeypatch: pytest.MonkeyPatch):
     header, chunks = snapshot.snapshot_documents(DedupState(SETTINGS))
-    state = snapshot.state_from(SETTINGS, stored(header), iter(chunks))
+    state = snapshot.state_from(SETTINGS, stored(header), (stored(c) for c in chunks))
 
     assert (state.position, state.articles, state.stories, state.clock) == (0, {}, {}, None)

@@ -252,7 +252,7 @@ def test_stories_untouched_for_the_retention_leave_memory_whole_and_memory_stays
     assert set(state.fingerprints.values()) <= kept
     # The term weights are learnt from the articles kept, no others.
     assert clusterer.documents == len(kept)
-    assert clusterer.frequencies == Counter(t for a in kept for t in state.articles[a].terms)
+    assert clusterer.frequencies == Counter(t for a in kept for t in state.counted_terms(a))
 
 
 def test_a_story_still_changing_stays_however_old_its_first_article():
