@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 from services.deduplicator.deduplicator import Deduplicator
 from services.deduplicator.journal import Journal
 from services.deduplicator.settings import DeduplicatorSettings
-from services.deduplicator.snapshot import Snapshots
-from services.deduplicator.state import Assignment
+from services.deduplicator.snapshot import Snapshots, snapshot_documents
+from services.deduplicator.state import Assignment, DedupState
 from shared.db import Database
 from shared.events import StoryUpdated
 from tests.unit.deduplicator.articles import ORIGINAL, OTHER_OUTLET, SYNDICATED, UNRELATED, article
@@ -154,9 +154,32 @@ async def test_a_restart_reads_the_newest_snapshot_and_the_journal_after_it(data
     from_scratch = Deduplicator(Journal(database), settings)
     await from_scratch.catch_up()
 
-    assert len(headers) == 2  # the two newest kept, older ones and their chunks gone
+    # One snapshot is written at a time (a busy machine skips some): at most two kept.
+    assert 1 <= len(headers) <= 2
     assert chunks == set(headers)
     assert reads == [headers[-1]]  # the journal read from the snapshot on
     assert restarted.state.position == from_scratch.state.position == first.state.position
     assert list(restarted.state.articles.items()) == list(first.state.articles.items())
     assert list(from_scratch.state.stories.items()) == list(restarted.state.stories.items())
+
+
+async def test_only_the_two_newest_snapshots_are_kept(database: Database):
+    settings = DeduplicatorSettings()
+    snapshots = Snapshots(database)
+    state = DedupState(settings)
+    for _, news in daily_news(range(1)):
+        decision = state.decide(news)
+        if isinstance(decision, Assignment):
+            state.apply(decision)
+    for position in (10, 20, 30):
+        state.position = position
+        assert await snapshots.save(*snapshot_documents(state))
+    assert not await snapshots.save(*snapshot_documents(state))  # 30 is stored already
+
+    headers = [h["_id"] async for h in snapshots.headers.find({}).sort("_id", 1)]
+    chunks = {c["snapshot"] async for c in snapshots.chunks.find({}, {"snapshot": 1})}
+    loaded = await snapshots.load(settings)
+    assert headers == [20, 30]
+    assert chunks == {20, 30}
+    assert loaded is not None
+    assert loaded.position == 30
