@@ -223,7 +223,7 @@ def table(figures: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
     figures = asyncio.run(main())
     out = REPO / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)

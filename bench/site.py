@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from tests.processes import free_port
 
@@ -66,7 +66,7 @@ def wrk(server: str, url: str, page_bytes: int, seconds: int, connections: int) 
 def site_against_nginx(
     page_url: str, seconds: int = 10, connections: int = 32
 ) -> tuple[WrkResult, WrkResult]:
-    body = httpx.get(page_url, timeout=10).raise_for_status().content
+    body = httpx2.get(page_url, timeout=10).raise_for_status().content
     with tempfile.TemporaryDirectory(prefix="pressroom-nginx-") as directory:
         root = Path(directory)
         root.chmod(0o755)  # nginx workers run as another user
@@ -84,9 +84,9 @@ def site_against_nginx(
             static_url = f"http://127.0.0.1:{port}/story.html"
             for _ in range(100):
                 try:
-                    httpx.get(static_url, timeout=1).raise_for_status()
+                    httpx2.get(static_url, timeout=1).raise_for_status()
                     break
-                except httpx.HTTPError:
+                except httpx2.HTTPError:
                     time.sleep(0.05)
             site = wrk("site", page_url, len(body), seconds, connections)
             static = wrk("nginx (same bytes)", static_url, len(body), seconds, connections)

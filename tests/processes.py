@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.ops.group_offsets import GroupExists, start_group_at
@@ -116,14 +116,14 @@ async def start_service(name: str, database: str, **env: str) -> ServiceProcess:
             stderr=subprocess.STDOUT,
         )
     service = ServiceProcess(name, process, port, str(log_path))
-    async with httpx.AsyncClient(timeout=2.0) as client:
+    async with httpx2.AsyncClient(timeout=2.0) as client:
         for _ in range(300):
             if process.poll() is not None:
                 raise AssertionError(f"{name} exited with {process.returncode}; see {log_path}")
             try:
                 if (await client.get(f"{service.url}/ready")).status_code == 200:
                     return service
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 pass
             await asyncio.sleep(0.1)
     service.kill()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import httpx
+import httpx2
 from pydantic import BaseModel
 
 Embedding = tuple[float, ...]
@@ -38,11 +38,11 @@ class EmbeddingsClient:
         model: str,
         api_key: str = "",
         timeout_seconds: float = 30.0,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.model = model
-        self.http = httpx.AsyncClient(
+        self.http = httpx2.AsyncClient(
             base_url=url.rstrip("/"), headers=headers, timeout=timeout_seconds, transport=transport
         )
 
@@ -54,7 +54,7 @@ class EmbeddingsClient:
             )
             response.raise_for_status()
             answer = _Answer.model_validate_json(response.content)
-        except (httpx.HTTPError, ValueError) as error:
+        except (httpx2.HTTPError, ValueError) as error:
             raise EmbeddingsError(f"embeddings endpoint {self.http.base_url}: {error}") from error
         vectors = [d.embedding for d in sorted(answer.data, key=lambda d: d.index)]
         if len(vectors) != len(texts):

@@ -10,7 +10,7 @@ import io
 import zipfile
 from pathlib import Path
 
-import httpx
+import httpx2
 import numpy as np
 import onnxruntime
 from tokenizers import Tokenizer
@@ -29,7 +29,7 @@ def fetch_model(cache: Path = DEFAULT_CACHE) -> Path:
     """The directory holding the model and its tokenizer, downloaded if not cached yet."""
     if (cache / MODEL_FILE).is_file() and (cache / TOKENIZER_FILE).is_file():
         return cache
-    response = httpx.get(ARTIFACT, follow_redirects=True, timeout=300)
+    response = httpx2.get(ARTIFACT, follow_redirects=True, timeout=300)
     response.raise_for_status()
     cache.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(io.BytesIO(response.content)) as jar:

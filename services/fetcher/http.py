@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-import urllib.robotparser
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
-import httpx
+import httpx2
 
 from services.fetcher.addresses import BlockedAddress, check_destination
 from services.fetcher.decoding import decode_body
+from services.fetcher.inflate import BoundedInflater, Inflated, OverCap
+from services.fetcher.robots import MAX_REDIRECTS, RobotsRules, rules_for
 from services.fetcher.settings import FetcherSettings
 
-ROBOTS_TTL_SECONDS = 3600.0
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class FetchError(Exception):
@@ -36,7 +37,7 @@ class TooLarge(FetchError):
 class FetchResult:
     url: str  # after redirects
     status: int
-    headers: httpx.Headers
+    headers: httpx2.Headers
     body: bytes = b""
     retry_after: float | None = None
 
@@ -54,8 +55,9 @@ class FetchResult:
 class _Host:
     limit: asyncio.Semaphore
     next_request_at: float = 0.0
-    robots: urllib.robotparser.RobotFileParser | None = None
-    robots_read_at: float = field(default=-ROBOTS_TTL_SECONDS)
+    robots: RobotsRules | None = None
+    robots_until: float = 0.0  # when robots.txt is asked again
+    delay: float | None = None  # the host's own Crawl-delay
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -82,20 +84,23 @@ class PoliteClient:
         max_redirects: int,
         per_host_concurrency: int,
         host_delay_seconds: float,
-        transport: httpx.AsyncBaseTransport | None = None,
+        max_concurrent_fetches: int = 32,
+        transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         self.user_agent = user_agent
         self.max_body_bytes = max_body_bytes
         self.max_redirects = max_redirects
         self.per_host_concurrency = per_host_concurrency
         self.host_delay = host_delay_seconds
+        self._in_flight = asyncio.Semaphore(max_concurrent_fetches)
         self._hosts: defaultdict[str, _Host] = defaultdict(
             lambda: _Host(asyncio.Semaphore(per_host_concurrency))
         )
-        self.client = httpx.AsyncClient(
+        self.client = httpx2.AsyncClient(
             headers={"user-agent": user_agent, "accept-encoding": "gzip, deflate"},
-            timeout=httpx.Timeout(timeout_seconds),
+            timeout=httpx2.Timeout(timeout_seconds),
             follow_redirects=False,
+            trust_env=False,  # no proxy or certificate settings from the environment
             transport=transport,
         )
 
@@ -108,6 +113,7 @@ class PoliteClient:
             max_redirects=settings.max_redirects,
             per_host_concurrency=settings.per_host_concurrency,
             host_delay_seconds=settings.host_delay_seconds,
+            max_concurrent_fetches=settings.max_concurrent_fetches,
         )
 
     async def close(self) -> None:
@@ -136,38 +142,46 @@ class PoliteClient:
             if not await self.allowed_by_robots(url, local=local):
                 raise Disallowed(f"robots.txt disallows {url}")
             result = await self._request(url, headers)
-            if result.status in (301, 302, 303, 307, 308) and "location" in result.headers:
+            if result.status in REDIRECTS and "location" in result.headers:
                 url = urljoin(url, result.headers["location"])
                 continue
             return result
         raise FetchError(f"more than {self.max_redirects} redirects from {url}")
 
     async def _request(self, url: str, headers: dict[str, str]) -> FetchResult:
-        host = self._hosts[urlsplit(url).netloc.lower()]
+        netloc = urlsplit(url).netloc.lower()
+        host = self._hosts[netloc]
         async with host.limit:
             wait = host.next_request_at - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            host.next_request_at = time.monotonic() + self.host_delay
-            try:
-                async with self.client.stream("GET", url, headers=headers) as response:
-                    declared = int(response.headers.get("content-length") or 0)
-                    if declared > self.max_body_bytes:
-                        raise TooLarge(
-                            f"{url}: body of {declared} bytes is over the cap of "
-                            f"{self.max_body_bytes}"
-                        )
-                    body = bytearray()
-                    async for chunk in response.aiter_bytes():
-                        body += chunk
-                        if len(body) > self.max_body_bytes:
-                            raise TooLarge(
-                                f"{url}: body over the cap of {self.max_body_bytes} bytes"
-                            )
-            except httpx.TimeoutException:
-                raise FetchError(f"{url}: timed out") from None
-            except httpx.HTTPError as error:
-                raise FetchError(f"{url}: {type(error).__name__}: {error}") from None
+            host.next_request_at = time.monotonic() + self.pace(netloc)
+            async with self._in_flight:  # not held while waiting for the host's pace
+                return await self._exchange(url, headers)
+
+    async def _exchange(self, url: str, headers: dict[str, str]) -> FetchResult:
+        try:
+            async with self.client.stream("GET", url, headers=headers) as response:
+                declared = int(response.headers.get("content-length") or 0)
+                if declared > self.max_body_bytes:
+                    raise TooLarge(
+                        f"{url}: body of {declared} bytes is over the cap of {self.max_body_bytes}"
+                    )
+                # Inflated here, a chunk at a time under the cap, not by httpx2.
+                inflater = BoundedInflater(
+                    response.headers.get("content-encoding"), self.max_body_bytes
+                )
+                body = bytearray()
+                async for chunk in response.aiter_raw():
+                    body += inflater.feed(chunk)
+        except OverCap as error:
+            raise TooLarge(f"{url}: body {error}") from None
+        except Inflated as error:
+            raise FetchError(f"{url}: {error}") from None
+        except httpx2.TimeoutException:
+            raise FetchError(f"{url}: timed out") from None
+        except httpx2.HTTPError as error:
+            raise FetchError(f"{url}: {type(error).__name__}: {error}") from None
         return FetchResult(
             url=url,
             status=response.status_code,
@@ -176,24 +190,30 @@ class PoliteClient:
             retry_after=retry_after_seconds(response.headers.get("retry-after")),
         )
 
+    def pace(self, netloc: str) -> float:
+        """Seconds between two requests to a host: ours, or its Crawl-delay if longer."""
+        return max(self.host_delay, self._hosts[netloc.lower()].delay or 0.0)
+
     async def allowed_by_robots(self, url: str, *, local: bool = False) -> bool:
         parts = urlsplit(url)
         host = self._hosts[parts.netloc.lower()]
-        if host.robots is None or time.monotonic() - host.robots_read_at > ROBOTS_TTL_SECONDS:
-            host.robots = await self._read_robots(f"{parts.scheme}://{parts.netloc}/robots.txt")
-            host.robots_read_at = time.monotonic()
-        return host.robots.can_fetch(self.user_agent, url)
+        if host.robots is None or time.monotonic() >= host.robots_until:
+            robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+            host.robots = await self._read_robots(robots_url, local=local)
+            host.robots_until = time.monotonic() + host.robots.kept_seconds
+            host.delay = host.robots.crawl_delay(self.user_agent)
+        return host.robots.allows(url, self.user_agent)
 
-    async def _read_robots(self, robots_url: str) -> urllib.robotparser.RobotFileParser:
-        robots = urllib.robotparser.RobotFileParser(robots_url)
-        try:
-            result = await self._request(robots_url, {"accept": "text/plain"})
-        except FetchError:
-            result = None
-        if result is not None and result.status == 200:
-            robots.parse(decode_body(result.body, result.content_type)[0].splitlines())
-        elif result is not None and result.status in (401, 403):
-            robots.parse(["User-agent: *", "Disallow: /"])
-        else:
-            robots.parse([])  # none, or unreadable: the site sets no rules
-        return robots
+    async def _read_robots(self, url: str, *, local: bool) -> RobotsRules:
+        """robots.txt, its redirects followed (each hop through the address guard)."""
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                await check_destination(url, local=local)
+                result = await self._request(url, {"accept": "text/plain"})
+            except (BlockedAddress, FetchError):
+                return rules_for(None)
+            if result.status in REDIRECTS and "location" in result.headers:
+                url = urljoin(url, result.headers["location"])
+                continue
+            return rules_for(result.status, decode_body(result.body, result.content_type)[0])
+        return rules_for(404)  # more redirects than RFC 9309 follows: as if there were none

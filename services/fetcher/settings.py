@@ -23,6 +23,9 @@ class FetcherSettings(ServiceSettings):
     )
     max_redirects: int = Field(5, ge=0, le=20, description="Redirects followed at most.")
     per_host_concurrency: int = Field(2, ge=1, le=32, description="Requests to one host at once.")
+    max_concurrent_fetches: int = Field(
+        32, ge=1, le=1000, description="Requests in flight at once in one replica, all hosts."
+    )
     host_delay_seconds: float = Field(
         1.0, ge=0, le=60, description="Least time between two requests to one host."
     )

@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-import httpx
+import httpx2
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -126,7 +126,7 @@ class OpenAIBackend:
         self,
         settings: SummarizerSettings,
         fallback: ExtractiveBackend,
-        client: httpx.AsyncClient | None = None,
+        client: httpx2.AsyncClient | None = None,
         backoff_seconds: float = 1.0,
     ) -> None:
         self.settings = settings
@@ -137,10 +137,10 @@ class OpenAIBackend:
         headers = {"user-agent": "Pressroom summarizer"}
         if key := settings.openai_api_key.get_secret_value():
             headers["authorization"] = f"Bearer {key}"
-        self.client = client or httpx.AsyncClient(
+        self.client = client or httpx2.AsyncClient(
             base_url=settings.openai_base_url.rstrip("/") + "/",
             headers=headers,
-            timeout=httpx.Timeout(settings.openai_timeout_seconds),
+            timeout=httpx2.Timeout(settings.openai_timeout_seconds),
         )
 
     async def close(self) -> None:
@@ -190,9 +190,9 @@ class OpenAIBackend:
         started = time.monotonic()
         try:
             response = await self.client.post("chat/completions", json=self._request(material))
-        except httpx.TimeoutException:
+        except httpx2.TimeoutException:
             raise Retryable("timeout") from None
-        except httpx.TransportError:
+        except httpx2.TransportError:
             raise Retryable("unreachable") from None
         finally:
             request_seconds.observe(time.monotonic() - started)
@@ -218,7 +218,7 @@ class OpenAIBackend:
             ],
         }
 
-    def _parse(self, response: httpx.Response) -> ChatSummary:
+    def _parse(self, response: httpx2.Response) -> ChatSummary:
         try:
             body = response.json()
             usage = body.get("usage") or {}
@@ -237,7 +237,7 @@ class OpenAIBackend:
         )
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: httpx2.Response) -> float | None:
     try:
         return max(0.0, float(response.headers["retry-after"]))
     except (KeyError, ValueError):

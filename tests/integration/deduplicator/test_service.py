@@ -8,7 +8,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 
-import httpx
+import httpx2
 import pytest
 
 from shared.broker import make_broker
@@ -51,7 +51,7 @@ async def in_stories(database: Database) -> int:
 
 
 def decisions(replica: ServiceProcess) -> dict[str, float]:
-    metrics = httpx.get(f"{replica.url}/metrics", timeout=5).text
+    metrics = httpx2.get(f"{replica.url}/metrics", timeout=5).text
     pattern = r'^pressroom_dedup_decisions_total\{decision="(\w+)"\} ([\d.]+)$'
     return {m[1]: float(m[2]) for m in re.finditer(pattern, metrics, re.MULTILINE)}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-import httpx
+import httpx2
 
 from services.digest.app import create_app
 from services.digest.settings import DigestSettings
@@ -44,8 +44,8 @@ async def test_the_days_posts_make_one_digest_with_each_storys_newest_headline()
             post("a", 1, "Storm closes bridge"),  # redelivered late: changes nothing
         ):
             await broker.publish(event, POSTS_PUBLISHED, key=event.story_id.encode())
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://digest") as client:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://digest") as client:
             digest = await client.get("/digest", params={"date": "2021-08-10"})
             bad = await client.get("/digest", params={"date": "yesterday"})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from services.deduplicator.deduplicator import Deduplicator
@@ -40,7 +40,7 @@ async def test_texts_about_one_event_come_back_closer_than_unrelated_ones(
 
 
 async def test_a_bad_request_gets_a_clear_error_and_a_wrong_endpoint_raises(embeddings_url: str):
-    async with httpx.AsyncClient() as http:
+    async with httpx2.AsyncClient() as http:
         refused = await http.post(f"{embeddings_url}/embeddings", json={"input": []})
     assert refused.status_code == 400
     assert "1 to 256 texts" in refused.json()["error"]["message"]

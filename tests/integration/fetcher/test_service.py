@@ -8,7 +8,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -205,7 +205,7 @@ async def test_every_article_reaches_articles_raw_once_across_polls_and_a_restar
 
 
 async def saw_304(url: str) -> bool:
-    async with httpx.AsyncClient() as client:
+    async with httpx2.AsyncClient() as client:
         metrics = (await client.get(f"{url}/metrics")).text
     return any(
         line.startswith("pressroom_fetch_responses_total{") and 'status="304"' in line

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
+import httpx2
 import pytest
 
 from services.ops.dead_letters import letters, replay
@@ -40,7 +40,7 @@ async def test_a_dead_lettered_summary_replayed_after_the_fix_reaches_the_site(d
         running_service("publisher", name, handler_max_attempts="2"),
         running_service("site", name) as site,
         broker,
-        httpx.AsyncClient(base_url=site.url, headers={"user-agent": "Mozilla/5.0"}) as client,
+        httpx2.AsyncClient(base_url=site.url, headers={"user-agent": "Mozilla/5.0"}) as client,
     ):
         await broker.start()
         for summary in (first, second):

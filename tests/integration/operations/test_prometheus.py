@@ -7,7 +7,7 @@ import subprocess
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 import yaml
 
@@ -57,12 +57,12 @@ async def test_prometheus_scrapes_every_service(database: Database, tmp_path: Pa
                 stderr=subprocess.STDOUT,
             )
         try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
 
                 async def every_target_up() -> bool:
                     try:
                         response = await client.get("/api/v1/query", params={"query": "up"})
-                    except httpx.TransportError:
+                    except httpx2.TransportError:
                         return False
                     if response.status_code != 200:  # still starting: "Service Unavailable"
                         return False

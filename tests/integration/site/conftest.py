@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pytest
 
 from services.publisher.store import PostStore
@@ -30,10 +30,10 @@ def site(database: Database) -> Site:
 
 
 @pytest.fixture
-async def browser(site: Site) -> AsyncIterator[httpx.AsyncClient]:
+async def browser(site: Site) -> AsyncIterator[httpx2.AsyncClient]:
     """The site's pages over ASGI, as a reader's browser asks for them."""
-    transport = httpx.ASGITransport(app=make_pages(site))
-    async with httpx.AsyncClient(
+    transport = httpx2.ASGITransport(app=make_pages(site))
+    async with httpx2.AsyncClient(
         transport=transport, base_url="https://news.example", headers=READER
     ) as client:
         yield client

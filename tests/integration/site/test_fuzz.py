@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import quote
 
-import httpx
+import httpx2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -43,7 +43,9 @@ PARAMS = st.dictionaries(
 
 database = Database(MONGO, f"pressroom_test_fuzz_{uuid.uuid4().hex[:8]}")
 site = Site(PostReader(database, 3), PageCache(0), SiteSettings())
-client = httpx.AsyncClient(transport=httpx.ASGITransport(app=make_pages(site)), base_url="http://t")
+client = httpx2.AsyncClient(
+    transport=httpx2.ASGITransport(app=make_pages(site)), base_url="http://t"
+)
 published = False
 
 

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pytest
 from faststream.kafka import KafkaBroker
 
@@ -25,7 +25,7 @@ from tests.waiting import eventually_async
 @pytest.fixture
 async def site_and_broker(
     database: Database,
-) -> AsyncIterator[tuple[httpx.AsyncClient, KafkaBroker, str]]:
+) -> AsyncIterator[tuple[httpx2.AsyncClient, KafkaBroker, str]]:
     """publisher + site on one database, an HTTP client for the site, a broker to write with."""
     name = database.db.name
     broker = make_broker(ServiceSettings(kafka_bootstrap_servers=KAFKA), "test-writer")
@@ -34,7 +34,7 @@ async def site_and_broker(
         # A long cache age: only posts.published can make a change show.
         running_service("site", name, page_cache_seconds="300") as site,
         broker,
-        httpx.AsyncClient(base_url=site.url, headers={"user-agent": "Mozilla/5.0"}) as client,
+        httpx2.AsyncClient(base_url=site.url, headers={"user-agent": "Mozilla/5.0"}) as client,
     ):
         await broker.start()
         yield client, broker, publisher.url
@@ -44,7 +44,7 @@ async def publish(broker: KafkaBroker, summary: StorySummarized) -> None:
     await broker.publish(summary, STORIES_SUMMARIZED, key=summary.story_id.encode())
 
 
-def home_shows(client: httpx.AsyncClient, text: str):
+def home_shows(client: httpx2.AsyncClient, text: str):
     async def check() -> bool:
         return text in (await client.get("/")).text
 
@@ -53,7 +53,7 @@ def home_shows(client: httpx.AsyncClient, text: str):
 
 def counted_stale(publisher: str):
     async def check() -> bool:
-        async with httpx.AsyncClient() as client:
+        async with httpx2.AsyncClient() as client:
             metrics = (await client.get(f"{publisher}/metrics")).text
         return 'pressroom_publications_total{outcome="stale"} 1.0' in metrics
 

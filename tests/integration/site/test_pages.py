@@ -6,7 +6,7 @@ import html as html_lib
 import json
 import re
 
-import httpx
+import httpx2
 
 from services.publisher.store import PostStore
 from services.site.pages import Site
@@ -38,7 +38,7 @@ async def publish(posts: PostStore, site: Site, *summaries: StorySummarized) -> 
 
 
 async def test_a_story_page_tells_the_story_with_its_sources_points_and_share_links(
-    posts: PostStore, site: Site, browser: httpx.AsyncClient
+    posts: PostStore, site: Site, browser: httpx2.AsyncClient
 ):
     [slug] = await publish(posts, site, oresund_summary())
     page = await browser.get(f"/story/{slug}")
@@ -71,7 +71,9 @@ async def test_a_story_page_tells_the_story_with_its_sources_points_and_share_li
     assert "Recent Posts" in html
 
 
-async def test_hostile_text_renders_inert(posts: PostStore, site: Site, browser: httpx.AsyncClient):
+async def test_hostile_text_renders_inert(
+    posts: PostStore, site: Site, browser: httpx2.AsyncClient
+):
     hostile = make_summary(
         headline="</script><script>alert(1)</script>",
         key_points=(
@@ -92,7 +94,7 @@ async def test_hostile_text_renders_inert(posts: PostStore, site: Site, browser:
     assert json.loads(ld.group(1))["headline"] == "</script><script>alert(1)</script>"
 
 
-async def test_every_response_carries_a_strict_content_security_policy(browser: httpx.AsyncClient):
+async def test_every_response_carries_a_strict_content_security_policy(browser: httpx2.AsyncClient):
     response = await browser.get("/")
     policy = response.headers["content-security-policy"]
     assert "script-src 'self'" in policy
@@ -102,7 +104,7 @@ async def test_every_response_carries_a_strict_content_security_policy(browser: 
 
 
 async def test_views_count_readers_once_per_page_view_but_not_bots(
-    posts: PostStore, site: Site, browser: httpx.AsyncClient
+    posts: PostStore, site: Site, browser: httpx2.AsyncClient
 ):
     [slug] = await publish(posts, site, make_summary())
     for _ in range(3):
@@ -114,7 +116,7 @@ async def test_views_count_readers_once_per_page_view_but_not_bots(
 
 
 async def test_a_page_the_client_has_is_answered_304(
-    posts: PostStore, site: Site, browser: httpx.AsyncClient
+    posts: PostStore, site: Site, browser: httpx2.AsyncClient
 ):
     [slug] = await publish(posts, site, make_summary())
     first = await browser.get(f"/story/{slug}")
@@ -125,7 +127,7 @@ async def test_a_page_the_client_has_is_answered_304(
 
 
 async def test_search_puts_the_story_naming_every_word_first(
-    posts: PostStore, site: Site, browser: httpx.AsyncClient
+    posts: PostStore, site: Site, browser: httpx2.AsyncClient
 ):
     await publish(
         posts,
@@ -157,7 +159,7 @@ async def test_search_puts_the_story_naming_every_word_first(
 
 
 async def test_search_category_source_pages_and_pagination(
-    posts: PostStore, site: Site, browser: httpx.AsyncClient
+    posts: PostStore, site: Site, browser: httpx2.AsyncClient
 ):
     await publish(
         posts,
@@ -195,7 +197,7 @@ async def test_search_category_source_pages_and_pagination(
 
 
 async def test_feeds_sitemap_and_robots_are_well_formed(
-    posts: PostStore, site: Site, browser: httpx.AsyncClient
+    posts: PostStore, site: Site, browser: httpx2.AsyncClient
 ):
     import xml.etree.ElementTree as ET
 
@@ -210,7 +212,7 @@ async def test_feeds_sitemap_and_robots_are_well_formed(
 
 
 async def test_the_json_api_lists_and_shows_posts_and_describes_itself(
-    posts: PostStore, site: Site, browser: httpx.AsyncClient
+    posts: PostStore, site: Site, browser: httpx2.AsyncClient
 ):
     [slug] = await publish(posts, site, oresund_summary())
     listing = (await browser.get("/api/posts")).json()
@@ -227,7 +229,7 @@ async def test_the_json_api_lists_and_shows_posts_and_describes_itself(
     assert set(document["paths"]) == {"/api/posts", "/api/posts/{slug}", "/api/categories"}
 
 
-async def test_unknown_addresses_get_the_404_page(browser: httpx.AsyncClient):
+async def test_unknown_addresses_get_the_404_page(browser: httpx2.AsyncClient):
     for path in ("/story/no-such-story", "/story/..%2F..%2Fetc", "/nowhere", "/category/"):
         response = await browser.get(path)
         assert response.status_code == 404, path
@@ -243,8 +245,8 @@ async def test_a_database_outage_shows_the_500_page_not_a_traceback():
 
     dead = Database("mongodb://127.0.0.1:9", "pressroom", timeout_ms=200)
     site = Site(PostReader(dead, 12), PageCache(0), SiteSettings())
-    transport = httpx.ASGITransport(app=make_pages(site), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    transport = httpx2.ASGITransport(app=make_pages(site), raise_app_exceptions=False)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://t") as client:
         response = await client.get("/")
     await dead.close()
     assert response.status_code == 500
@@ -253,7 +255,7 @@ async def test_a_database_outage_shows_the_500_page_not_a_traceback():
 
 
 async def test_the_page_of_a_story_merged_into_another_leads_to_that_story(
-    posts: PostStore, site: Site, browser: httpx.AsyncClient
+    posts: PostStore, site: Site, browser: httpx2.AsyncClient
 ):
     merged, taker = "5" * 32, "6" * 32
     old_slug, new_slug = await publish(

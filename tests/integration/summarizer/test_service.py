@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
+import httpx2
 
 from shared.broker import make_broker
 from shared.events import StorySummarized
@@ -35,7 +35,7 @@ async def test_a_story_on_the_real_broker_comes_back_summarised_and_metrics_coun
         story = make_story(HARBOUR, NORDIC, COAST, story_id=story_id, version=2)
         await broker.publish(story, STORIES_UPDATED, key=story_id.encode())
         await eventually(lambda: len(received) == 1, within=60, what="the summary on the broker")
-        async with httpx.AsyncClient() as client:
+        async with httpx2.AsyncClient() as client:
             metrics = (await client.get(f"{summarizer.url}/metrics")).text
         assert summarizer.terminate()  # SIGTERM: a graceful stop
 

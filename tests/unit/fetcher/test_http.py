@@ -1,6 +1,6 @@
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
-import httpx
+import httpx2
 import pytest
 
 from services.fetcher.http import (
@@ -11,7 +11,31 @@ from services.fetcher.http import (
     retry_after_seconds,
 )
 
-Handler = Callable[[httpx.Request], httpx.Response]
+Handler = Callable[[httpx2.Request], httpx2.Response]
+
+
+class Streamed(httpx2.AsyncByteStream):
+    """A body as a server sends it: read as it arrives (a response made with `content=`
+    is read at once, and the client inflates the raw stream itself)."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for start in range(0, len(self.body), 4096):
+            yield self.body[start : start + 4096]
+
+
+def streamed(handler: Handler) -> Handler:
+    def handler_streaming(request: httpx2.Request) -> httpx2.Response:
+        response = handler(request)
+        if not response.is_stream_consumed:
+            return response
+        return httpx2.Response(
+            response.status_code, headers=response.headers, stream=Streamed(response.content)
+        )
+
+    return handler_streaming
 
 
 def client_for(handler: Handler, **overrides: object) -> PoliteClient:
@@ -24,14 +48,15 @@ def client_for(handler: Handler, **overrides: object) -> PoliteClient:
         host_delay_seconds=0,
     )
     options.update(overrides)
-    return PoliteClient(transport=httpx.MockTransport(handler), **options)  # type: ignore[arg-type]
+    transport = httpx2.MockTransport(streamed(handler))
+    return PoliteClient(transport=transport, **options)  # type: ignore[arg-type]
 
 
 def robots_and(routes: Handler) -> Handler:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         if request.url.path == "/robots.txt":
-            return httpx.Response(200, text="User-agent: *\nDisallow: /private/\n")
-        response: httpx.Response = routes(request)
+            return httpx2.Response(200, text="User-agent: *\nDisallow: /private/\n")
+        response: httpx2.Response = routes(request)
         return response
 
     return handler
@@ -40,9 +65,9 @@ def robots_and(routes: Handler) -> Handler:
 async def test_conditional_headers_are_sent_and_a_304_is_reported():
     seen: dict[str, str] = {}
 
-    def routes(request: httpx.Request) -> httpx.Response:
+    def routes(request: httpx2.Request) -> httpx2.Response:
         seen.update(request.headers)
-        return httpx.Response(304)
+        return httpx2.Response(304)
 
     client = client_for(robots_and(routes))
     result = await client.get("http://127.0.0.1/feed", local=True, etag='"v1"', last_modified="x")
@@ -52,33 +77,33 @@ async def test_conditional_headers_are_sent_and_a_304_is_reported():
 
 
 async def test_robots_txt_is_honoured():
-    client = client_for(robots_and(lambda r: httpx.Response(200, text="ok")))
+    client = client_for(robots_and(lambda r: httpx2.Response(200, text="ok")))
     with pytest.raises(Disallowed):
         await client.get("http://127.0.0.1/private/page", local=True)
 
 
 async def test_a_body_over_the_cap_is_refused():
-    client = client_for(robots_and(lambda r: httpx.Response(200, content=b"x" * 5000)))
+    client = client_for(robots_and(lambda r: httpx2.Response(200, content=b"x" * 5000)))
     with pytest.raises(TooLarge):
         await client.get("http://127.0.0.1/huge", local=True)
 
 
 async def test_redirects_are_capped_and_each_hop_is_checked():
-    def loop(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(302, headers={"location": "/again"})
+    def loop(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(302, headers={"location": "/again"})
 
     with pytest.raises(FetchError, match="redirects"):
         await client_for(robots_and(loop)).get("http://127.0.0.1/start", local=True)
 
-    def inside(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(302, headers={"location": "http://169.254.169.254/latest/"})
+    def inside(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(302, headers={"location": "http://169.254.169.254/latest/"})
 
     with pytest.raises(FetchError, match="link-local"):
         await client_for(robots_and(inside)).get("http://127.0.0.1/start", local=True)
 
 
 async def test_retry_after_is_read_from_a_429():
-    client = client_for(robots_and(lambda r: httpx.Response(429, headers={"retry-after": "120"})))
+    client = client_for(robots_and(lambda r: httpx2.Response(429, headers={"retry-after": "120"})))
     result = await client.get("http://127.0.0.1/feed", local=True)
     assert (result.status, result.retry_after) == (429, 120.0)
 
