@@ -28,7 +28,7 @@ STEADY_RATE = 50.0  # articles a second the news server releases
 BROKER_MESSAGES = 20_000
 STEADY_ARTICLES = 1000  # 20 s of release at STEADY_RATE
 BACKFILL_ARTICLES = 10_000
-DEDUP_MEMORY_AT = (10_000, 50_000)
+DEDUP_MEMORY_AT = (10_000, 30_000, 50_000)
 
 
 async def dedup_memory(*arguments: str) -> dict[str, Any]:
