@@ -193,7 +193,11 @@ async def test_every_article_reaches_articles_raw_once_across_polls_and_a_restar
     assert [r for r in reasons if r not in log] == []
     states = {s.config.id: s for s in await SourceStore(database).all()}
     assert states["fault-malformed"].failures >= 1
-    assert (states["fault-malformed"].last_error or "").startswith("parse: malformed feed")
+    # Its last failure is the parse, or, on a busy machine, a fetch that timed out after it
+    # (the log above shows the parse failure was met).
+    assert (states["fault-malformed"].last_error or "").startswith(
+        ("parse: malformed feed", "fetch:")
+    )
     # The mixed feed's bad entries are its entries' problems, not the source's: its four
     # good ones were emitted and it has polled successfully. (Fetching the feed itself may
     # still time out on a busy machine: a fetch failure is the only kind it may show.)
