@@ -181,11 +181,11 @@ def table(figures: dict[str, Any]) -> str:
         *(
             (
                 f"deduplicator at {int(n):,} articles",
-                f"RSS {v['rss_mib']} MiB holding {v['articles_held']:,}, restart "
-                f"{v['restart_seconds']} s"
+                f"RSS {v['rss_mib']} MiB holding {v['articles_held']:,}; restarted in "
+                f"{v['restart_seconds']} s to {v['restarted_rss_mib']} MiB"
                 + (
-                    f" (keeping all: RSS {kept['rss_mib']} MiB, "
-                    f"restart {kept['restart_seconds']} s)"
+                    f" (keeping all: RSS {kept['rss_mib']} MiB, restarted in "
+                    f"{kept['restart_seconds']} s to {kept['restarted_rss_mib']} MiB)"
                     if (kept := figures["deduplicator_memory"]["retaining_all"]["at"].get(n))
                     else ""
                 ),
