@@ -18,12 +18,12 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from services.fetcher import metrics
-from services.fetcher.addresses import BlockedAddress, check_destination
+from services.fetcher.addresses import BlockedAddress, check_destination, host_of
 from services.fetcher.canonical import canonical_url
 from services.fetcher.decoding import decode_body
 from services.fetcher.extraction import ExtractedPage, extract_article
 from services.fetcher.feeds import FeedEntry, MalformedFeed, parse_feed, parse_jsonl_archive
-from services.fetcher.http import Disallowed, FetchError, FetchResult, PoliteClient
+from services.fetcher.http import Disallowed, FetchError, FetchResult, PoliteClient, Refused
 from services.fetcher.language import detected_language
 from services.fetcher.settings import FetcherSettings
 from services.fetcher.sources import SourceConfig, source_id_for
@@ -159,10 +159,11 @@ class Fetcher:
 
     async def _fetch_feed(self, state: SourceState) -> FetchResult:
         source = state.config
+        if source.local:
+            self.client.allow_local(source.url)
         try:
             response = await self.client.get(
                 source.url,
-                local=source.local,
                 etag=state.etag,
                 last_modified=state.last_modified,
                 accept=FEED_ACCEPT,
@@ -170,7 +171,7 @@ class Fetcher:
         except Disallowed as error:
             raise SourceFailed("robots", str(error)) from None
         except FetchError as error:
-            kind = "refused" if str(error).startswith("refused") else "fetch"
+            kind = "refused" if isinstance(error, Refused) else "fetch"
             raise SourceFailed(kind, str(error)) from None
         metrics.responses_total.labels(source.id, "feed", str(response.status)).inc()
         metrics.bytes_total.labels(source.id).inc(len(response.body))
@@ -234,7 +235,8 @@ class Fetcher:
     async def _handle_entry(self, source: SourceConfig, article_id: str, entry: FeedEntry) -> str:
         url = canonical_url(entry.url)
         try:
-            await check_destination(entry.url, local=source.local)
+            own = (host_of(source.url),) if source.local else ()
+            await check_destination(entry.url, local_hosts=own)
         except BlockedAddress as error:
             metrics.failures_total.labels(source.id, "refused").inc()
             logger.warning("entry refused", extra={"source": source.id, "reason": str(error)})
@@ -259,7 +261,7 @@ class Fetcher:
     async def _page(self, source: SourceConfig, entry: FeedEntry) -> ExtractedPage | None:
         """The entry's page, extracted; None (the feed's own content serves) when it fails."""
         try:
-            response = await self.client.get(entry.url, local=source.local, accept="text/html")
+            response = await self.client.get(entry.url, accept="text/html")
         except FetchError as error:
             kind = "robots" if isinstance(error, Disallowed) else "fetch"
             metrics.failures_total.labels(source.id, kind).inc()

@@ -1,5 +1,6 @@
 """Polite HTTP for the fetcher: robots.txt, one host at a time at a measured pace, conditional
-requests, capped bodies and redirects, and every hop checked against the address guard."""
+requests, capped bodies and redirects, and every connection through the address guard
+(`services/fetcher/connect.py`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx2
 
-from services.fetcher.addresses import BlockedAddress, check_destination
+from services.fetcher.addresses import (
+    BlockedAddress,
+    Resolver,
+    check_url,
+    host_of,
+    system_resolver,
+)
+from services.fetcher.connect import GuardedNetwork, GuardedTransport
 from services.fetcher.decoding import decode_body
 from services.fetcher.inflate import BoundedInflater, Inflated, OverCap
 from services.fetcher.robots import MAX_REDIRECTS, RobotsRules, rules_for
@@ -27,6 +35,10 @@ class FetchError(Exception):
 
 class Disallowed(FetchError):
     """robots.txt asks crawlers to stay away from this URL."""
+
+
+class Refused(FetchError):
+    """The address guard refused the URL or the address its host resolved to."""
 
 
 class TooLarge(FetchError):
@@ -85,14 +97,19 @@ class PoliteClient:
         per_host_concurrency: int,
         host_delay_seconds: float,
         max_concurrent_fetches: int = 32,
+        local_hosts: set[str] | None = None,
+        resolver: Resolver = system_resolver,
         transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
+        """`local_hosts`: hosts that may be on loopback or private addresses (the local
+        sources' own); `transport` replaces the guarded network (tests)."""
         self.user_agent = user_agent
         self.max_body_bytes = max_body_bytes
         self.max_redirects = max_redirects
         self.per_host_concurrency = per_host_concurrency
         self.host_delay = host_delay_seconds
         self._in_flight = asyncio.Semaphore(max_concurrent_fetches)
+        self.local_hosts = set() if local_hosts is None else local_hosts
         self._hosts: defaultdict[str, _Host] = defaultdict(
             lambda: _Host(asyncio.Semaphore(per_host_concurrency))
         )
@@ -101,7 +118,8 @@ class PoliteClient:
             timeout=httpx2.Timeout(timeout_seconds),
             follow_redirects=False,
             trust_env=False,  # no proxy or certificate settings from the environment
-            transport=transport,
+            transport=transport
+            or GuardedTransport(GuardedNetwork(local_hosts=self.local_hosts, resolver=resolver)),
         )
 
     @classmethod
@@ -119,11 +137,14 @@ class PoliteClient:
     async def close(self) -> None:
         await self.client.aclose()
 
+    def allow_local(self, url: str) -> None:
+        """Let `url`'s host (a local source's own) be on loopback or private addresses."""
+        self.local_hosts.add(host_of(url))
+
     async def get(
         self,
         url: str,
         *,
-        local: bool = False,
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str = "*/*",
@@ -135,11 +156,7 @@ class PoliteClient:
         if last_modified:
             headers["if-modified-since"] = last_modified
         for _ in range(self.max_redirects + 1):
-            try:
-                await check_destination(url, local=local)
-            except BlockedAddress as error:
-                raise FetchError(f"refused: {error}") from None
-            if not await self.allowed_by_robots(url, local=local):
+            if not await self.allowed_by_robots(url):
                 raise Disallowed(f"robots.txt disallows {url}")
             result = await self._request(url, headers)
             if result.status in REDIRECTS and "location" in result.headers:
@@ -149,6 +166,10 @@ class PoliteClient:
         raise FetchError(f"more than {self.max_redirects} redirects from {url}")
 
     async def _request(self, url: str, headers: dict[str, str]) -> FetchResult:
+        try:
+            check_url(url, local_hosts=self.local_hosts)
+        except BlockedAddress as error:
+            raise Refused(f"refused: {error}") from None
         netloc = urlsplit(url).netloc.lower()
         host = self._hosts[netloc]
         async with host.limit:
@@ -174,6 +195,8 @@ class PoliteClient:
                 body = bytearray()
                 async for chunk in response.aiter_raw():
                     body += inflater.feed(chunk)
+        except BlockedAddress as error:  # from the guarded network, as it connected
+            raise Refused(f"refused: {url!r}: {error}") from None
         except OverCap as error:
             raise TooLarge(f"{url}: body {error}") from None
         except Inflated as error:
@@ -194,23 +217,27 @@ class PoliteClient:
         """Seconds between two requests to a host: ours, or its Crawl-delay if longer."""
         return max(self.host_delay, self._hosts[netloc.lower()].delay or 0.0)
 
-    async def allowed_by_robots(self, url: str, *, local: bool = False) -> bool:
+    async def allowed_by_robots(self, url: str) -> bool:
         parts = urlsplit(url)
         host = self._hosts[parts.netloc.lower()]
         if host.robots is None or time.monotonic() >= host.robots_until:
             robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
-            host.robots = await self._read_robots(robots_url, local=local)
+            host.robots = await self._read_robots(robots_url)
             host.robots_until = time.monotonic() + host.robots.kept_seconds
             host.delay = host.robots.crawl_delay(self.user_agent)
         return host.robots.allows(url, self.user_agent)
 
-    async def _read_robots(self, url: str, *, local: bool) -> RobotsRules:
-        """robots.txt, its redirects followed (each hop through the address guard)."""
-        for _ in range(MAX_REDIRECTS + 1):
+    async def _read_robots(self, url: str) -> RobotsRules:
+        """robots.txt, its redirects followed (each hop through the address guard). Raises
+        Refused when the host itself may not be reached."""
+        for hop in range(MAX_REDIRECTS + 1):
             try:
-                await check_destination(url, local=local)
                 result = await self._request(url, {"accept": "text/plain"})
-            except (BlockedAddress, FetchError):
+            except Refused:
+                if hop == 0:
+                    raise
+                return rules_for(None)
+            except FetchError:
                 return rules_for(None)
             if result.status in REDIRECTS and "location" in result.headers:
                 url = urljoin(url, result.headers["location"])

@@ -46,3 +46,19 @@ def test_an_ipv4_mapped_ipv6_address_is_judged_as_its_ipv4():
 async def test_urls_that_lead_inside_are_refused_with_a_reason(url: str, reason: str):
     with pytest.raises(BlockedAddress, match=reason):
         await check_destination(url)
+
+
+async def test_a_local_sources_own_host_may_be_loopback_and_no_other_host():
+    await check_destination("http://127.0.0.1:8080/feed", local_hosts={"127.0.0.1"})
+    with pytest.raises(BlockedAddress, match="loopback"):
+        await check_destination("http://localhost:8080/page", local_hosts={"127.0.0.1"})
+    with pytest.raises(BlockedAddress, match="link-local"):
+        await check_destination("http://169.254.169.254/", local_hosts={"169.254.169.254"})
+
+
+async def test_a_name_with_one_internal_address_among_public_ones_is_refused():
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["93.184.215.14", "10.0.0.7"]
+
+    with pytest.raises(BlockedAddress, match=r"private address \(10\.0\.0\.7\)"):
+        await check_destination("https://news.example/feed", resolver=resolver)

@@ -46,6 +46,7 @@ def client_for(handler: Handler, **overrides: object) -> PoliteClient:
         max_redirects=2,
         per_host_concurrency=1,
         host_delay_seconds=0,
+        local_hosts={"127.0.0.1"},  # the mock server's host
     )
     options.update(overrides)
     transport = httpx2.MockTransport(streamed(handler))
@@ -70,7 +71,7 @@ async def test_conditional_headers_are_sent_and_a_304_is_reported():
         return httpx2.Response(304)
 
     client = client_for(robots_and(routes))
-    result = await client.get("http://127.0.0.1/feed", local=True, etag='"v1"', last_modified="x")
+    result = await client.get("http://127.0.0.1/feed", etag='"v1"', last_modified="x")
     assert result.not_modified
     assert (seen["if-none-match"], seen["if-modified-since"]) == ('"v1"', "x")
     assert seen["user-agent"].startswith("Pressroom/")
@@ -79,13 +80,13 @@ async def test_conditional_headers_are_sent_and_a_304_is_reported():
 async def test_robots_txt_is_honoured():
     client = client_for(robots_and(lambda r: httpx2.Response(200, text="ok")))
     with pytest.raises(Disallowed):
-        await client.get("http://127.0.0.1/private/page", local=True)
+        await client.get("http://127.0.0.1/private/page")
 
 
 async def test_a_body_over_the_cap_is_refused():
     client = client_for(robots_and(lambda r: httpx2.Response(200, content=b"x" * 5000)))
     with pytest.raises(TooLarge):
-        await client.get("http://127.0.0.1/huge", local=True)
+        await client.get("http://127.0.0.1/huge")
 
 
 async def test_redirects_are_capped_and_each_hop_is_checked():
@@ -93,18 +94,18 @@ async def test_redirects_are_capped_and_each_hop_is_checked():
         return httpx2.Response(302, headers={"location": "/again"})
 
     with pytest.raises(FetchError, match="redirects"):
-        await client_for(robots_and(loop)).get("http://127.0.0.1/start", local=True)
+        await client_for(robots_and(loop)).get("http://127.0.0.1/start")
 
     def inside(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(302, headers={"location": "http://169.254.169.254/latest/"})
 
     with pytest.raises(FetchError, match="link-local"):
-        await client_for(robots_and(inside)).get("http://127.0.0.1/start", local=True)
+        await client_for(robots_and(inside)).get("http://127.0.0.1/start")
 
 
 async def test_retry_after_is_read_from_a_429():
     client = client_for(robots_and(lambda r: httpx2.Response(429, headers={"retry-after": "120"})))
-    result = await client.get("http://127.0.0.1/feed", local=True)
+    result = await client.get("http://127.0.0.1/feed")
     assert (result.status, result.retry_after) == (429, 120.0)
 
 

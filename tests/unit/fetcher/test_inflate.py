@@ -55,7 +55,7 @@ async def test_the_client_refuses_a_gzip_bomb_as_too_large():
     )
     client = client_for(bomb, max_body_bytes=100_000)
     with pytest.raises(TooLarge, match="decompresses past the cap"):
-        await client.get("http://127.0.0.1/feed", local=True)
+        await client.get("http://127.0.0.1/feed")
 
 
 async def test_the_client_reads_a_gzip_feed():
@@ -64,7 +64,7 @@ async def test_the_client_reads_a_gzip_feed():
             200, stream=Streamed(gzip.compress(TEXT)), headers={"content-encoding": "gzip"}
         )
     )
-    result = await client_for(feed, max_body_bytes=100_000).get("http://127.0.0.1/feed", local=True)
+    result = await client_for(feed, max_body_bytes=100_000).get("http://127.0.0.1/feed")
     assert result.body == TEXT
 
 
@@ -75,4 +75,4 @@ async def test_a_corrupt_gzip_body_is_a_fetch_error():
         )
     )
     with pytest.raises(FetchError, match="does not inflate"):
-        await client_for(corrupt).get("http://127.0.0.1/feed", local=True)
+        await client_for(corrupt).get("http://127.0.0.1/feed")

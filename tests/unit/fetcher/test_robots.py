@@ -63,7 +63,7 @@ async def test_a_robots_txt_reached_through_redirects_is_followed_up_to_five():
     handler, requested = robots_behind(httpx2.Response(200, text=RULES), hops=5)
     client = client_for(handler)
 
-    assert not await client.allowed_by_robots("http://127.0.0.1/news/today", local=True)
+    assert not await client.allowed_by_robots("http://127.0.0.1/news/today")
     assert requested.count("/robots.txt") == 6
 
 
@@ -71,20 +71,20 @@ async def test_past_five_redirects_robots_txt_counts_as_missing():
     handler, _ = robots_behind(httpx2.Response(200, text=RULES), hops=6)
     client = client_for(handler)
 
-    assert await client.allowed_by_robots("http://127.0.0.1/news/today", local=True)
+    assert await client.allowed_by_robots("http://127.0.0.1/news/today")
 
 
 async def test_a_server_error_on_robots_txt_disallows_the_host():
     handler, requested = robots_behind(httpx2.Response(503))
     client = client_for(handler)
 
-    assert not await client.allowed_by_robots("http://127.0.0.1/news/today", local=True)
+    assert not await client.allowed_by_robots("http://127.0.0.1/news/today")
     assert "/news/today" not in requested
 
 
 async def test_crawl_delay_is_the_hosts_pace():
     handler, _ = robots_behind(httpx2.Response(200, text=RULES))
     client = client_for(handler)
-    await client.allowed_by_robots("http://127.0.0.1/about", local=True)
+    await client.allowed_by_robots("http://127.0.0.1/about")
 
     assert client.pace("127.0.0.1") == 3.0
