@@ -20,6 +20,7 @@ from services.deduplicator.text import content_fingerprint
 from services.demo.feed_server import DemoArticle, NewsServer
 from services.ops.audit import audit
 from shared.db import Database
+from shared.kafka_connection import KafkaConnection
 from tests.asgi_server import serving
 from tests.infra import KAFKA, scratch_database
 from tests.pipeline import Pipeline
@@ -108,7 +109,7 @@ async def run_pipeline(
             shown = await database.collection("posts").find_one({}, {"slug": 1})
             story_page = f"{pipeline.services['site'].url}/story/{shown['slug']}" if shown else ""
             await while_running(story_page)
-            report = await audit(KAFKA, database)
+            report = await audit(KafkaConnection(KAFKA), database)
             return PipelineRun(
                 per_second,
                 len(articles),
@@ -180,7 +181,7 @@ async def run_backfill(
                 if now_on_site != on_site:
                     on_site, last_change = now_on_site, time.monotonic()
             memory = peak_memory(pipeline)
-            report = await audit(KAFKA, database)
+            report = await audit(KafkaConnection(KAFKA), database)
             return BackfillRun(
                 len(articles),
                 expected,

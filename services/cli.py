@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from shared.kafka_connection import KafkaConnection
 from shared.settings import ServiceSettings, TopicSettings, load_settings
 from shared.topic_admin import create_topics, describe_topics
 
@@ -51,7 +52,7 @@ def topics_create() -> None:
     settings = load_settings(TopicSettings)
     created = asyncio.run(
         create_topics(
-            settings.kafka_bootstrap_servers,
+            KafkaConnection.from_settings(settings),
             settings.topic_partitions,
             settings.topic_replication_factor,
         )
@@ -63,7 +64,9 @@ def topics_create() -> None:
 def topics_describe() -> None:
     """Print each Pressroom topic with its partition count."""
     settings = load_settings(TopicSettings)
-    for name, partitions in asyncio.run(describe_topics(settings.kafka_bootstrap_servers)).items():
+    for name, partitions in asyncio.run(
+        describe_topics(KafkaConnection.from_settings(settings))
+    ).items():
         typer.echo(f"{name}\t{partitions} partitions")
 
 
@@ -367,7 +370,7 @@ def dlq_inspect(
 
     async def show() -> int:
         count = 0
-        async for item in letters(settings.kafka_bootstrap_servers, topic):
+        async for item in letters(KafkaConnection.from_settings(settings), topic):
             count += 1
             if count <= limit:
                 letter = item.letter
@@ -408,7 +411,7 @@ def dlq_replay(
             with Progress(transient=False) as bar:
                 task = bar.add_task(f"replaying {dead_letter_topic_name(topic)}", total=None)
                 report = await replay(
-                    settings.kafka_bootstrap_servers,
+                    KafkaConnection.from_settings(settings),
                     database,
                     topic,
                     error_contains=error_contains,
@@ -441,7 +444,7 @@ def audit_articles(
     async def run() -> int:
         database = Database.from_settings(settings)
         try:
-            report = await audit(settings.kafka_bootstrap_servers, database)
+            report = await audit(KafkaConnection.from_settings(settings), database)
         finally:
             await database.close()
         counts = ", ".join(f"{k} {n}" for k, n in sorted(report.outcomes.items()))
@@ -473,7 +476,11 @@ def replay_topic(
     try:
         starts = asyncio.run(
             start_group_at(
-                settings.kafka_bootstrap_servers, topic, group, offset=from_offset, since=since
+                KafkaConnection.from_settings(settings),
+                topic,
+                group,
+                offset=from_offset,
+                since=since,
             )
         )
     except (GroupExists, ValueError) as error:

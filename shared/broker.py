@@ -9,6 +9,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.middlewares import AckPolicy
 
 from shared.dead_letters import DeadLetterPolicy
+from shared.kafka_connection import KafkaConnection
 from shared.metrics import registry
 from shared.settings import PRODUCER_MAX_REQUEST_BYTES, ServiceSettings
 
@@ -16,8 +17,10 @@ from shared.settings import PRODUCER_MAX_REQUEST_BYTES, ServiceSettings
 def make_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
     """A broker with durable publishing (acks=all, idempotent), commits after the effect,
     Prometheus metrics and dead-lettering of messages that cannot be processed."""
+    kafka = KafkaConnection.from_settings(settings)
     broker = KafkaBroker(
-        settings.kafka_bootstrap_servers.split(","),
+        kafka.bootstrap_servers.split(","),
+        security=kafka.security(),
         client_id=f"pressroom-{service}",
         acks="all",
         enable_idempotence=True,

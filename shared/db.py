@@ -68,9 +68,21 @@ async def upsert(collection: AsyncCollection[Document], where: Document, update:
 class Database:
     """A connected database. Create once per process; `close()` on shutdown."""
 
-    def __init__(self, url: str, name: str, *, timeout_ms: int = 5000) -> None:
+    def __init__(
+        self,
+        url: str,
+        name: str,
+        *,
+        timeout_ms: int = 5000,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
+        credentials: dict[str, Any] = (
+            {"username": username, "password": password} if username else {}
+        )
         self.client: AsyncMongoClient[Document] = AsyncMongoClient(
             url,
+            **credentials,
             serverSelectionTimeoutMS=timeout_ms,
             connectTimeoutMS=timeout_ms,
             tz_aware=True,
@@ -80,7 +92,13 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> Database:
-        return cls(settings.mongo_url, settings.mongo_database)
+        password = settings.mongo_password
+        return cls(
+            settings.mongo_url,
+            settings.mongo_database,
+            username=settings.mongo_username,
+            password=password.get_secret_value() if password else None,
+        )
 
     def collection(self, name: str) -> AsyncCollection[Document]:
         return self.db[name]

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import Gauge
 
+from shared.kafka_connection import KafkaConnection
 from shared.metrics import registry
 
 logger = logging.getLogger(__name__)
@@ -29,9 +30,9 @@ class LagMonitor:
     """Measures each (group, topic) every `interval` seconds until cancelled."""
 
     def __init__(
-        self, bootstrap_servers: str, subscriptions: Sequence[tuple[str, str]], interval: float = 15
+        self, kafka: KafkaConnection, subscriptions: Sequence[tuple[str, str]], interval: float = 15
     ) -> None:
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.subscriptions = list(subscriptions)
         self.interval = interval
 
@@ -46,12 +47,8 @@ class LagMonitor:
             await asyncio.sleep(self.interval)
 
     async def _measure_until_failure(self) -> None:
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=self.bootstrap_servers, request_timeout_ms=5000
-        )
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False
-        )
+        admin = AIOKafkaAdminClient(**self.kafka.client_options(), request_timeout_ms=5000)
+        consumer = AIOKafkaConsumer(**self.kafka.client_options(), enable_auto_commit=False)
         try:
             await admin.start()
             await consumer.start()

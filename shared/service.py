@@ -2,7 +2,9 @@
 
 Every service serves `/metrics` (Prometheus), `/health` (the process is alive) and
 `/ready` (Kafka and, where used, MongoDB answer) next to its Kafka handlers, in one
-ASGI app run by uvicorn, which turns SIGTERM into a graceful stop.
+ASGI app run by uvicorn, which turns SIGTERM into a graceful stop. With `ops_port` set,
+those answer on that port only and the HTTP port serves the fallback (the site's pages)
+alone, so a public Service or Ingress cannot reach them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from faststream.kafka import KafkaBroker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.db import Database
+from shared.kafka_connection import KafkaConnection
 from shared.lag import LagMonitor
 from shared.logging import configure_logging
 from shared.metrics import metrics_asgi_app
@@ -26,11 +29,29 @@ ReadinessCheck = Callable[[], Awaitable[bool]]
 
 
 class ServiceApp(AsgiFastStream):
-    """AsgiFastStream that hands unknown paths to a fallback ASGI app instead of a 404."""
+    """AsgiFastStream that hands unknown paths to a fallback ASGI app instead of a 404,
+    and keeps its own routes to the operators' port when there is one."""
 
-    def __init__(self, *args: Any, fallback: ASGIApp | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        fallback: ASGIApp | None = None,
+        ops_port: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fallback = fallback
+        self.ops_port = ops_port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.ops_port is None:
+            await super().__call__(scope, receive, send)
+        elif (scope.get("server") or ("", None))[1] != self.ops_port:
+            await self.not_found(scope, receive, send)  # the public port: pages only
+        elif route := next((app for path, app in self.routes if path == scope["path"]), None):
+            await route(scope, receive, send)
+        else:
+            await super().not_found(scope, receive, send)
 
     async def not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.fallback is not None and scope["type"] == "http":
@@ -81,7 +102,7 @@ def make_service_app(
 
     loops = list(background)
     if consumes:
-        loops.append(LagMonitor(settings.kafka_bootstrap_servers, consumes).run)
+        loops.append(LagMonitor(KafkaConnection.from_settings(settings), consumes).run)
     running: set[asyncio.Task[None]] = set()
 
     async def start_background() -> None:
@@ -100,6 +121,7 @@ def make_service_app(
     return ServiceApp(
         broker,
         fallback=fallback,
+        ops_port=settings.ops_port,
         asgi_routes=[
             ("/metrics", metrics_asgi_app),
             ("/health", health),
@@ -116,8 +138,9 @@ def make_service_app(
 
 
 def serve(app: Any, settings: ServiceSettings) -> None:
-    """Run an ASGI app until SIGTERM or SIGINT, then shut it down gracefully."""
-    uvicorn.run(
+    """Run an ASGI app until SIGTERM or SIGINT, then shut it down gracefully; on the HTTP
+    port, and on the operators' port too when there is one."""
+    config = uvicorn.Config(
         app,
         host=settings.http_host,
         port=settings.http_port,
@@ -125,3 +148,8 @@ def serve(app: Any, settings: ServiceSettings) -> None:
         access_log=False,
         timeout_graceful_shutdown=25,
     )
+    ports = [settings.http_port, *([settings.ops_port] if settings.ops_port else [])]
+    sockets = [
+        uvicorn.Config(app, host=settings.http_host, port=port).bind_socket() for port in ports
+    ]
+    uvicorn.Server(config).run(sockets=sockets)

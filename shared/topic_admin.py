@@ -8,6 +8,7 @@ from typing import Any
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 
+from shared.kafka_connection import KafkaConnection
 from shared.topics import PIPELINE_TOPICS, dead_letter_topic
 
 
@@ -26,11 +27,11 @@ def topic_plan(partitions: int) -> list[TopicPlan]:
 
 
 async def create_topics(
-    bootstrap_servers: str, partitions: int, replication_factor: int = 1
+    kafka: KafkaConnection, partitions: int, replication_factor: int = 1
 ) -> list[str]:
     """Create the topics that do not exist yet and give existing ones (created by a
     producer before this ran, say) the planned partitions; return the names changed."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    admin = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=10_000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -60,9 +61,9 @@ async def create_topics(
         await admin.close()
 
 
-async def describe_topics(bootstrap_servers: str) -> dict[str, int]:
+async def describe_topics(kafka: KafkaConnection) -> dict[str, int]:
     """Partition count of each Pressroom topic that exists."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    admin = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=10_000)
     await admin.start()
     try:
         names = [t.name for t in topic_plan(1)]
@@ -73,9 +74,9 @@ async def describe_topics(bootstrap_servers: str) -> dict[str, int]:
         await admin.close()
 
 
-async def partitions_of(bootstrap_servers: str, topic: str) -> list[TopicPartition]:
+async def partitions_of(kafka: KafkaConnection, topic: str) -> list[TopicPartition]:
     """The partitions of `topic` (none when it does not exist)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    admin = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=10_000)
     await admin.start()
     try:
         described: list[Any] = await admin.describe_topics([topic])

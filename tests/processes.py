@@ -18,6 +18,7 @@ import httpx2
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.ops.group_offsets import GroupExists, start_group_at
+from shared.kafka_connection import KafkaConnection
 from tests.infra import KAFKA, MONGO, REPO
 
 LOGS = REPO / "var" / "log" / "tests"
@@ -74,7 +75,7 @@ def consumed_topics(name: str, group: str) -> list[tuple[str, str]]:
 async def group_at_end(group: str, topic: str) -> str:
     """`group`, starting at the end of `topic` (unless it has offsets already)."""
     with contextlib.suppress(GroupExists):
-        await start_group_at(KAFKA, topic, group, offset=2**62)
+        await start_group_at(KafkaConnection(KAFKA), topic, group, offset=2**62)
     return group
 
 
@@ -116,12 +117,13 @@ async def start_service(name: str, database: str, **env: str) -> ServiceProcess:
             stderr=subprocess.STDOUT,
         )
     service = ServiceProcess(name, process, port, str(log_path))
+    ready = f"http://127.0.0.1:{env.get('ops_port', port)}/ready"
     async with httpx2.AsyncClient(timeout=2.0) as client:
         for _ in range(300):
             if process.poll() is not None:
                 raise AssertionError(f"{name} exited with {process.returncode}; see {log_path}")
             try:
-                if (await client.get(f"{service.url}/ready")).status_code == 200:
+                if (await client.get(ready)).status_code == 200:
                     return service
             except httpx2.TransportError:
                 pass

@@ -29,6 +29,7 @@ from services.ops.dead_letters import letters
 from services.ops.reading import read_all
 from shared.db import Database
 from shared.events import ArticleFetched
+from shared.kafka_connection import KafkaConnection
 from shared.topics import ARTICLES_RAW, STORIES_SUMMARIZED, STORIES_UPDATED
 
 MOST_MERGES = 20
@@ -53,13 +54,13 @@ class AuditReport:
         return not self.unaccounted
 
 
-async def audit(bootstrap_servers: str, database: Database) -> AuditReport:
+async def audit(kafka: KafkaConnection, database: Database) -> AuditReport:
     emitted = {
         d["_id"]
         async for d in database.collection("fetcher_seen").find({"outcome": "emitted"}, {"_id": 1})
     }
     published: dict[str, ArticleFetched] = {}
-    async for record in read_all(bootstrap_servers, ARTICLES_RAW):
+    async for record in read_all(kafka, ARTICLES_RAW):
         key = (record.key or b"").decode("utf-8", "replace")
         if key in emitted and key not in published:
             try:
@@ -69,7 +70,7 @@ async def audit(bootstrap_servers: str, database: Database) -> AuditReport:
     dead = {
         (item.letter.topic, item.letter.key): item.letter.error
         for topic in (ARTICLES_RAW, STORIES_UPDATED, STORIES_SUMMARIZED)
-        async for item in letters(bootstrap_servers, topic)
+        async for item in letters(kafka, topic)
     }
     # The whole journal, from its first entry: no snapshot, nothing forgotten.
     settings = DeduplicatorSettings(retention_hours=ALL_HISTORY_HOURS)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from services.ops.reading import read_all
 from shared.db import Database
 from shared.events import DeadLetter
+from shared.kafka_connection import KafkaConnection
 from shared.topics import DLQ_SUFFIX
 
 
@@ -29,8 +30,8 @@ def dead_letter_topic_name(topic: str) -> str:
     return topic if topic.endswith(DLQ_SUFFIX) else topic + DLQ_SUFFIX
 
 
-async def letters(bootstrap_servers: str, topic: str) -> AsyncIterator[Letter]:
-    async for record in read_all(bootstrap_servers, dead_letter_topic_name(topic)):
+async def letters(kafka: KafkaConnection, topic: str) -> AsyncIterator[Letter]:
+    async for record in read_all(kafka, dead_letter_topic_name(topic)):
         try:
             letter = DeadLetter.model_validate_json(record.value or b"")
         except ValidationError:
@@ -46,7 +47,7 @@ class ReplayReport:
 
 
 async def replay(
-    bootstrap_servers: str,
+    kafka: KafkaConnection,
     database: Database,
     topic: str,
     *,
@@ -59,12 +60,10 @@ async def replay(
     to its original topic: the original bytes, with the original key."""
     replays = database.collection("dlq_replays")
     report = ReplayReport()
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True
-    )
+    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", enable_idempotence=True)
     await producer.start()
     try:
-        async for item in letters(bootstrap_servers, topic):
+        async for item in letters(kafka, topic):
             letter = item.letter
             if (error_contains and error_contains not in letter.error) or (
                 key is not None and letter.key != key

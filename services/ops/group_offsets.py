@@ -15,6 +15,7 @@ from aiokafka.errors import (
 )
 from aiokafka.structs import OffsetAndMetadata
 
+from shared.kafka_connection import KafkaConnection
 from shared.topic_admin import partitions_of
 
 
@@ -27,7 +28,7 @@ TRANSIENT = (GroupCoordinatorNotAvailableError, NotCoordinatorForGroupError, Nod
 
 
 async def start_group_at(
-    bootstrap_servers: str,
+    kafka: KafkaConnection,
     topic: str,
     group: str,
     *,
@@ -42,9 +43,7 @@ async def start_group_at(
     while True:
         attempt += 1
         try:
-            return await _start_group_at(
-                bootstrap_servers, topic, group, offset=offset, since=since
-            )
+            return await _start_group_at(kafka, topic, group, offset=offset, since=since)
         except TRANSIENT:
             if attempt >= attempts:
                 raise
@@ -52,7 +51,7 @@ async def start_group_at(
 
 
 async def _start_group_at(
-    bootstrap_servers: str,
+    kafka: KafkaConnection,
     topic: str,
     group: str,
     *,
@@ -61,19 +60,17 @@ async def _start_group_at(
 ) -> dict[int, int]:
     if (offset is None) == (since is None):
         raise ValueError("give either an offset or a time")
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         if await admin.list_consumer_group_offsets(group):
             raise GroupExists(f"group {group!r} has committed offsets; choose a new group")
     finally:
         await admin.close()
-    partitions = await partitions_of(bootstrap_servers, topic)
+    partitions = await partitions_of(kafka, topic)
     if not partitions:
         raise ValueError(f"no topic {topic!r}")
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False
-    )
+    consumer = AIOKafkaConsumer(**kafka.client_options(), group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(partitions)

@@ -6,17 +6,18 @@ from collections.abc import AsyncIterator
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
+from shared.kafka_connection import KafkaConnection
 from shared.topic_admin import partitions_of
 
 
 async def read_all(
-    bootstrap_servers: str, topic: str
+    kafka: KafkaConnection, topic: str
 ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
     """Every record of `topic` that exists now, oldest first within each partition."""
-    partitions = await partitions_of(bootstrap_servers, topic)
+    partitions = await partitions_of(kafka, topic)
     if not partitions:
         return
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka.client_options(), enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(partitions)

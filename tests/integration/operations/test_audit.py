@@ -12,6 +12,7 @@ from services.deduplicator.settings import DeduplicatorSettings
 from services.ops.audit import audit
 from shared.broker import make_broker
 from shared.db import Database
+from shared.kafka_connection import KafkaConnection
 from shared.settings import ServiceSettings
 from shared.topics import ARTICLES_RAW
 from tests.factories import make_article
@@ -52,7 +53,7 @@ async def test_each_article_is_published_a_duplicate_or_named_as_unaccounted(dat
     await database.collection("posts").insert_one({"_id": outcome.story.story_id, "version": 1})
     assert (await deduplicator.process(late)).decision == "copy"
 
-    report = await audit(KAFKA, database)
+    report = await audit(KafkaConnection(KAFKA), database)
 
     assert report.articles == 4
     assert dict(report.outcomes) == {"published": 1, "duplicate": 1, "unaccounted": 2}

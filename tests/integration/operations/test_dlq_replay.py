@@ -11,6 +11,7 @@ import pytest
 from services.ops.dead_letters import letters, replay
 from shared.broker import make_broker
 from shared.db import Database
+from shared.kafka_connection import KafkaConnection
 from shared.settings import ServiceSettings
 from shared.topics import STORIES_SUMMARIZED
 from tests.factories import make_summary
@@ -21,7 +22,9 @@ from tests.waiting import eventually_async
 
 async def letters_about(story_id: str) -> list:
     return [
-        item async for item in letters(KAFKA, STORIES_SUMMARIZED) if item.letter.key == story_id
+        item
+        async for item in letters(KafkaConnection(KAFKA), STORIES_SUMMARIZED)
+        if item.letter.key == story_id
     ]
 
 
@@ -59,7 +62,9 @@ async def test_a_dead_lettered_summary_replayed_after_the_fix_reaches_the_site(d
         )
 
         await database.collection("posts").drop_index("headline_1")  # the fix
-        report = await replay(KAFKA, database, STORIES_SUMMARIZED, key=second.story_id)
+        report = await replay(
+            KafkaConnection(KAFKA), database, STORIES_SUMMARIZED, key=second.story_id
+        )
         assert report.replayed == 1
 
         async def on_the_site() -> bool:
@@ -67,5 +72,7 @@ async def test_a_dead_lettered_summary_replayed_after_the_fix_reaches_the_site(d
             return len(posts) == 2
 
         await eventually_async(on_the_site, within=30, what="the replayed story on the site")
-        again = await replay(KAFKA, database, STORIES_SUMMARIZED, key=second.story_id)
+        again = await replay(
+            KafkaConnection(KAFKA), database, STORIES_SUMMARIZED, key=second.story_id
+        )
         assert (again.replayed, again.already) == (0, 1)  # a letter is replayed once

@@ -25,6 +25,7 @@ from services.demo.feed_server import DEFAULT_DATA, DemoArticle, NewsServer, rea
 from services.ops.audit import audit
 from services.ops.dead_letters import dead_letter_topic_name
 from shared.db import Database
+from shared.kafka_connection import KafkaConnection
 from shared.topic_admin import partitions_of
 from shared.topics import PIPELINE_TOPICS
 from tests.asgi_server import serving
@@ -72,7 +73,7 @@ async def dead_letter_counts() -> dict[str, int]:
     try:
         counts = {}
         for topic in PIPELINE_TOPICS:
-            partitions = await partitions_of(KAFKA, dead_letter_topic_name(topic))
+            partitions = await partitions_of(KafkaConnection(KAFKA), dead_letter_topic_name(topic))
             ends = await consumer.end_offsets(partitions) if partitions else {}
             counts[topic] = sum(ends.values())
         return counts
@@ -147,7 +148,7 @@ async def test_nothing_is_lost_or_duplicated_through_kills_and_restarts(tmp_path
             finally:
                 state = await pipeline_state(database)
                 print(describe(state, released_urls(news, base), len(articles)))
-            report = await audit(KAFKA, database)
+            report = await audit(KafkaConnection(KAFKA), database)
         finally:
             pipeline.stop_all()
         await database.client.drop_database(name)  # kept when the test fails, to look at

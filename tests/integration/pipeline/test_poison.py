@@ -14,6 +14,7 @@ from services.ops.dead_letters import letters
 from shared.broker import make_broker
 from shared.db import Database
 from shared.events import DEAD_LETTER_ORIGINAL_BYTES, DeadLetter
+from shared.kafka_connection import KafkaConnection
 from shared.settings import ServiceSettings
 from shared.topics import ARTICLES_RAW, STORIES_SUMMARIZED, STORIES_UPDATED
 from tests.factories import make_article, make_story, make_summary
@@ -76,7 +77,7 @@ async def test_poison_goes_to_the_dead_letter_topics_and_the_consumers_keep_goin
         async def dead_letters() -> dict[tuple[str, str], DeadLetter]:
             found = {}
             for topic in valid:
-                async for item in letters(KAFKA, topic):
+                async for item in letters(KafkaConnection(KAFKA), topic):
                     key = item.letter.key or ""
                     if key.startswith(f"{run}:"):
                         found[(topic, key.split(":", 1)[1])] = item.letter
@@ -123,7 +124,9 @@ async def test_a_message_too_large_to_dead_letter_whole_leaves_its_start_and_the
 
         await eventually_async(after_in_a_story, within=90, what="the article after the garbage")
         [letter] = [
-            i.letter async for i in letters(KAFKA, ARTICLES_RAW) if i.letter.key == key.decode()
+            i.letter
+            async for i in letters(KafkaConnection(KAFKA), ARTICLES_RAW)
+            if i.letter.key == key.decode()
         ]
 
     assert letter.original == garbage[: len(letter.original)]

@@ -27,3 +27,53 @@ def test_a_bad_setting_stops_start_up_with_a_message_naming_it(monkeypatch: pyte
     assert "PRESSROOM_HTTP_PORT" in message
     assert "PRESSROOM_LOG_LEVEL" in message
     assert "not-a-port" in message
+
+
+def stopped_with(monkeypatch: pytest.MonkeyPatch, **variables: str) -> str:
+    for name, value in variables.items():
+        monkeypatch.setenv(f"PRESSROOM_{name.upper()}", value)
+    with pytest.raises(SettingsError) as stopped:
+        load_settings(ServiceSettings)
+    return str(stopped.value.code)
+
+
+def test_a_sasl_protocol_without_its_user_stops_start_up_naming_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    message = stopped_with(monkeypatch, kafka_security_protocol="SASL_SSL")
+    assert "PRESSROOM_KAFKA_SASL_USERNAME" in message
+    assert "PRESSROOM_KAFKA_SASL_PASSWORD" in message
+
+
+def test_a_kafka_user_without_a_sasl_protocol_stops_start_up(monkeypatch: pytest.MonkeyPatch):
+    message = stopped_with(monkeypatch, kafka_sasl_username="fetcher", kafka_sasl_password="pw")
+    assert "PRESSROOM_KAFKA_SECURITY_PROTOCOL" in message
+
+
+def test_a_missing_ca_file_stops_start_up_naming_the_setting(monkeypatch: pytest.MonkeyPatch):
+    message = stopped_with(monkeypatch, kafka_ca_file="/nowhere/ca.pem")
+    assert "PRESSROOM_KAFKA_CA_FILE" in message
+
+
+def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch):
+    message = stopped_with(monkeypatch, mongo_url="mongo://admin:hunter2@db.internal:27017")
+    assert "PRESSROOM_MONGO_URL" in message
+    assert "hunter2" not in message
+    monkeypatch.delenv("PRESSROOM_MONGO_URL")
+    message = stopped_with(monkeypatch, mongo_password="s3cret-mongo")
+    assert "PRESSROOM_MONGO_USERNAME and PRESSROOM_MONGO_PASSWORD go together" in message
+    assert "s3cret" not in message
+    monkeypatch.setenv("PRESSROOM_MONGO_USERNAME", "site")
+    monkeypatch.setenv("PRESSROOM_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("PRESSROOM_KAFKA_SASL_USERNAME", "site")
+    monkeypatch.setenv("PRESSROOM_KAFKA_SASL_PASSWORD", "s3cret-kafka")
+    settings = load_settings(ServiceSettings)
+    assert "s3cret" not in repr(settings)
+    assert "s3cret" not in settings.model_dump_json()
+
+
+def test_a_url_in_an_error_is_shown_without_its_user_and_password():
+    from shared.settings import shown
+
+    assert shown("site_url", "https://user:pw@news.example/") == " (got 'https://…@news.example/')"
+    assert shown("mongo_password", "pw") == ""
