@@ -32,6 +32,6 @@ WORKDIR /app
 USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PRESSROOM_HTTP_PORT', '8000')}/health\", timeout=2)"]
+    CMD ["python", "-c", "import os, urllib.request; port = os.environ.get('PRESSROOM_OPS_PORT') or os.environ.get('PRESSROOM_HTTP_PORT', '8000'); urllib.request.urlopen(f\"http://127.0.0.1:{port}/health\", timeout=2)"]
 # exec form: SIGTERM reaches the service, which stops gracefully.
 CMD ["sh", "-c", "exec pressroom serve \"$PRESSROOM_SERVICE\""]

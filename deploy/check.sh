@@ -28,7 +28,9 @@ if [ ! -x "$kustomize" ]; then
 fi
 command -v promtool >/dev/null || { say "promtool not found: apt-get install prometheus"; exit 1; }
 
-"$composecheck" -env .env.example docker-compose.yml
+# As `make up` starts it (no profile), then with every profile.
+"$composecheck" -env .env.example -profiles '' docker-compose.yml
+"$composecheck" -env .env.example -profiles '*' docker-compose.yml
 
 for overlay in deploy/k8s/overlays/*/; do
   name=$(basename "$overlay")

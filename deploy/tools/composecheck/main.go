@@ -2,7 +2,7 @@
 // and loads it the way `docker compose` does (interpolation, merges, profiles), with no
 // Docker engine: compose-go is the library docker compose itself is built on.
 //
-//	composecheck [-env .env.example] docker-compose.yml
+//	composecheck [-env .env.example[,more.env]] [-profiles '*'] docker-compose.yml
 package main
 
 import (
@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/schema"
@@ -18,20 +19,28 @@ import (
 )
 
 func main() {
-	envFile := flag.String("env", ".env.example", "environment file for interpolation")
+	envFiles := flag.String("env", ".env.example", "environment files for interpolation, comma-separated")
+	profiles := flag.String("profiles", "*", "profiles to enable, comma-separated ('' for none)")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: composecheck [-env FILE] COMPOSE_FILE")
 		os.Exit(2)
 	}
 	path := flag.Arg(0)
-	if err := check(path, *envFile); err != nil {
+	if err := check(path, strings.Split(*envFiles, ","), splitNonEmpty(*profiles)); err != nil {
 		fmt.Fprintf(os.Stderr, "composecheck: %s: %v\n", path, err)
 		os.Exit(1)
 	}
 }
 
-func check(path, envFile string) error {
+func splitNonEmpty(list string) []string {
+	if list == "" {
+		return []string{}
+	}
+	return strings.Split(list, ",")
+}
+
+func check(path string, envFiles, profiles []string) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -44,12 +53,12 @@ func check(path, envFile string) error {
 	if err := schema.Validate(document); err != nil {
 		return fmt.Errorf("schema: %w", err)
 	}
-	// Then a full load with every profile, as docker compose would do it.
+	// Then a full load with the profiles asked for, as docker compose would do it.
 	options, err := cli.NewProjectOptions(
 		[]string{path},
-		cli.WithEnvFiles(envFile),
+		cli.WithEnvFiles(envFiles...),
 		cli.WithDotEnv,
-		cli.WithProfiles([]string{"*"}),
+		cli.WithProfiles(profiles),
 	)
 	if err != nil {
 		return err
@@ -60,6 +69,6 @@ func check(path, envFile string) error {
 	}
 	names := project.ServiceNames()
 	sort.Strings(names)
-	fmt.Printf("composecheck: %s is valid: %d services %v\n", path, len(names), names)
+	fmt.Printf("composecheck: %s is valid with profiles %v: %d services %v\n", path, profiles, len(names), names)
 	return nil
 }
