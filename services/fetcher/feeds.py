@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
+from xml.sax import SAXException
 
 import feedparser
 import lxml.html
@@ -42,6 +43,7 @@ class ParsedFeed(NamedTuple):
 
     entries: list[FeedEntry]
     skipped: list[str]
+    recovered: str | None = None  # what broke the XML the entries were read around
 
 
 def html_to_text(markup: str) -> str:
@@ -118,7 +120,9 @@ def parse_feed(body: bytes, content_type: str | None = None) -> ParsedFeed:
                 language=language,
             )
         )
-    return ParsedFeed(entries, skipped + _over_cap(len(parsed.entries)))
+    problem = parsed.get("bozo_exception")
+    recovered = str(problem) if isinstance(problem, SAXException) else None
+    return ParsedFeed(entries, skipped + _over_cap(len(parsed.entries)), recovered)
 
 
 def _missing(url: str | None, title: str) -> str:

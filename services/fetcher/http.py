@@ -93,6 +93,7 @@ class PoliteClient:
         user_agent: str,
         timeout_seconds: float,
         max_body_bytes: int,
+        deadline_seconds: float | None = None,
         max_redirects: int,
         per_host_concurrency: int,
         host_delay_seconds: float,
@@ -105,6 +106,7 @@ class PoliteClient:
         sources' own); `transport` replaces the guarded network (tests)."""
         self.user_agent = user_agent
         self.max_body_bytes = max_body_bytes
+        self.deadline = deadline_seconds or 4 * timeout_seconds
         self.max_redirects = max_redirects
         self.per_host_concurrency = per_host_concurrency
         self.host_delay = host_delay_seconds
@@ -113,6 +115,7 @@ class PoliteClient:
         self._hosts: defaultdict[str, _Host] = defaultdict(
             lambda: _Host(asyncio.Semaphore(per_host_concurrency))
         )
+        self.resolver = resolver
         self.client = httpx2.AsyncClient(
             headers={"user-agent": user_agent, "accept-encoding": "gzip, deflate"},
             timeout=httpx2.Timeout(timeout_seconds),
@@ -123,10 +126,14 @@ class PoliteClient:
         )
 
     @classmethod
-    def from_settings(cls, settings: FetcherSettings) -> PoliteClient:
+    def from_settings(
+        cls, settings: FetcherSettings, resolver: Resolver = system_resolver
+    ) -> PoliteClient:
         return cls(
+            resolver=resolver,
             user_agent=f"Pressroom/0.1 (news aggregator; +{settings.contact_url})",
             timeout_seconds=settings.fetch_timeout_seconds,
+            deadline_seconds=settings.fetch_deadline_seconds,
             max_body_bytes=settings.max_body_bytes,
             max_redirects=settings.max_redirects,
             per_host_concurrency=settings.per_host_concurrency,
@@ -182,7 +189,10 @@ class PoliteClient:
 
     async def _exchange(self, url: str, headers: dict[str, str]) -> FetchResult:
         try:
-            async with self.client.stream("GET", url, headers=headers) as response:
+            async with (
+                asyncio.timeout(self.deadline),  # the read timeout is per read: not enough
+                self.client.stream("GET", url, headers=headers) as response,
+            ):
                 declared = int(response.headers.get("content-length") or 0)
                 if declared > self.max_body_bytes:
                     raise TooLarge(
@@ -203,6 +213,8 @@ class PoliteClient:
             raise FetchError(f"{url}: {error}") from None
         except httpx2.TimeoutException:
             raise FetchError(f"{url}: timed out") from None
+        except TimeoutError:
+            raise FetchError(f"{url}: not read within {self.deadline:g} s") from None
         except httpx2.HTTPError as error:
             raise FetchError(f"{url}: {type(error).__name__}: {error}") from None
         return FetchResult(

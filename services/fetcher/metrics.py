@@ -12,7 +12,9 @@ responses_total = Counter(
 bytes_total = Counter("pressroom_fetch_bytes_total", "Body bytes read, by source.", ["source"])
 failures_total = Counter(
     "pressroom_fetch_failures_total",
-    "Problems by source and kind: fetch, status, parse, extraction, refused, robots.",
+    "Problems by source and kind: fetch, status, parse, extraction, refused, robots, "
+    "too_large (a body over the cap, inflated or not), recovered (a feed read around broken "
+    "XML or an entity expansion refused).",
     ["source", "kind"],
 )
 entries_total = Counter(

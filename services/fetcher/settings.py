@@ -17,7 +17,16 @@ class FetcherSettings(ServiceSettings):
         pattern=r"^(https?://|mailto:)",
         description="Contact URL named in the fetcher's User-Agent, for site operators.",
     )
-    fetch_timeout_seconds: float = Field(15, gt=0, le=300, description="Time limit of one request.")
+    fetch_timeout_seconds: float = Field(
+        15, gt=0, le=300, description="Longest wait for a connection or for the next bytes."
+    )
+    fetch_deadline_seconds: float = Field(
+        60,
+        gt=0,
+        le=900,
+        description="Longest one request may take, headers and body: a body that trickles in "
+        "is cut off here.",
+    )
     max_body_bytes: int = Field(
         5_000_000, ge=10_000, description="Largest feed or page body read; larger ones are refused."
     )
