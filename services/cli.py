@@ -280,7 +280,7 @@ def _sync_sources(settings: FetcherSettings) -> None:
     from shared.db import Database
 
     async def sync() -> None:
-        database = Database(settings.mongo_url, settings.mongo_database, timeout_ms=3000)
+        database = Database.from_settings(settings, timeout_ms=3000)
         try:
             await SourceStore(database).sync(load_sources(settings.sources_file))
         finally:

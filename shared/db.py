@@ -91,11 +91,12 @@ class Database:
         self.db: AsyncDatabase[Document] = self.client[name]
 
     @classmethod
-    def from_settings(cls, settings: ServiceSettings) -> Database:
+    def from_settings(cls, settings: ServiceSettings, *, timeout_ms: int = 5000) -> Database:
         password = settings.mongo_password
         return cls(
             settings.mongo_url,
             settings.mongo_database,
+            timeout_ms=timeout_ms,
             username=settings.mongo_username,
             password=password.get_secret_value() if password else None,
         )

@@ -10,6 +10,7 @@ alone, so a public Service or Ingress cannot reach them.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
@@ -26,6 +27,8 @@ from shared.metrics import metrics_asgi_app
 from shared.settings import ServiceSettings
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+# Given the failing checks: what the service can still do (it stays ready), or None.
+Degraded = Callable[[list[str]], dict[str, Any] | None]
 
 
 class ServiceApp(AsgiFastStream):
@@ -75,11 +78,14 @@ def make_service_app(
     fallback: ASGIApp | None = None,
     consumes: Sequence[tuple[str, str]] = (),
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+    degraded: Degraded | None = None,
 ) -> AsgiFastStream:
     """The service's ASGI app; `fallback` answers every path the service's own routes
     (`/metrics`, `/health`, `/ready`, `extra_routes`) do not: the site's pages.
     `consumes` lists the (consumer group, topic) pairs whose lag the service exports;
-    `background` loops run from after the broker started until shutdown begins."""
+    `background` loops run from after the broker started until shutdown begins;
+    `degraded` says what the service can still serve while checks fail (the site, from its
+    cache), and /ready then answers 200 with it."""
     checks: list[tuple[str, ReadinessCheck]] = [("kafka", lambda: broker.ping(2.0))]
     if database is not None:
         checks.append(("mongodb", database.ping))
@@ -93,6 +99,9 @@ def make_service_app(
     async def ready(scope: Any) -> AsgiResponse:
         results = await asyncio.gather(*(check() for _, check in checks))
         failing = [name for (name, _), ok in zip(checks, results, strict=True) if not ok]
+        if failing and degraded is not None and (still := degraded(failing)) is not None:
+            body = json.dumps({"status": "degraded", "failing": failing, **still}).encode()
+            return AsgiResponse(body, 200, headers={"content-type": "application/json"})
         if failing:
             body = ('{"status":"unavailable","failing":["' + '","'.join(failing) + '"]}').encode()
             return AsgiResponse(body, 503, headers={"content-type": "application/json"})

@@ -1,31 +1,72 @@
-"""The site's pages and feeds: each rendered once, cached, and served with validators."""
+"""The site's pages and feeds: each rendered once, cached, and served with validators.
+
+The cache is asked before the database for every page, unknown addresses included (their
+404 is cached too), so a page served from memory costs no query; a view is counted in
+memory (`views.py`). Each page carries the tags of what it shows, and a published post
+invalidates only the tags it changes (`tags_changed_by`): its own page and the listings
+and feeds it is on. The "recent" and "related" boxes of other pages may lag by up to
+`page_cache_seconds`.
+
+When the database cannot be reached, a page the cache holds is served however old it is;
+one it does not hold gets a 503 page.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
+from pymongo.errors import PyMongoError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from services.site.bots import is_bot
 from services.site.cache import CachedPage, PageCache
 from services.site.posts import CATEGORIES, Page, Post, PostReader, search_filter
 from services.site.rendering import make_environment
 from services.site.settings import SiteSettings
+from services.site.views import ViewCounter, client_of
+from shared.events import PostPublished
 
 SLUG = re.compile(r"^[a-z0-9-]{1,120}$")
 MAX_PAGE = 1000
 MAX_QUERY = 200
-Rendered = tuple[bytes, str, int, datetime | None]  # body, media type, status, last modified
+AWAY_SECONDS = 5.0  # after the database failed a render, how long it is not asked again
+
+
+class Rendered(NamedTuple):
+    body: bytes
+    media_type: str
+    status: int
+    modified: datetime | None
+    location: str | None = None  # of a redirect
+    story_id: str | None = None  # the story a story page shows
 
 
 class NotFound(Exception):
     """The address names nothing the site has."""
+
+
+class DatabaseAway(Exception):
+    """The database cannot be reached and the cache does not hold the page."""
+
+
+def tags_changed_by(post: PostPublished) -> set[str]:
+    """The cache tags a published post changes: its page, the listings it is on (home,
+    its category, every source and search listing), the feeds and the sitemap."""
+    return {
+        f"post:{post.slug}",
+        "home",
+        f"category:{post.category}",
+        "sources",
+        "search",
+        "sitemap",
+    }
 
 
 def page_number(request: Request) -> int:
@@ -40,31 +81,72 @@ def newest(posts: list[Post]) -> datetime | None:
 
 
 class Site:
-    def __init__(self, reader: PostReader, cache: PageCache, settings: SiteSettings) -> None:
+    def __init__(
+        self,
+        reader: PostReader,
+        cache: PageCache,
+        settings: SiteSettings,
+        views: ViewCounter | None = None,
+    ) -> None:
         self.reader = reader
         self.cache = cache
         self.settings = settings
+        self.views = views
         self.templates = make_environment()
+        self._away_until = 0.0
 
     # -- plumbing -----------------------------------------------------------------------
 
     async def respond(
-        self, request: Request, key: str, render: Callable[[], Awaitable[Rendered]]
+        self,
+        request: Request,
+        key: str,
+        render: Callable[[], Awaitable[Rendered]],
+        tags: Iterable[str] = (),
     ) -> Response:
         """The cached page (rendering it on a miss), or 304 when the client has it."""
-        page = self.cache.get(key)
-        if page is None:
-            generation = self.cache.generation
-            body, media_type, status, modified = await render()
-            page = self.cache.put(
-                key,
-                body,
-                media_type,
-                status,
-                modified.timestamp() if modified else None,
-                generation=generation,
-            )
+        return self.answer(request, await self.page(key, render, tags))
+
+    async def page(
+        self, key: str, render: Callable[[], Awaitable[Rendered]], tags: Iterable[str] = ()
+    ) -> CachedPage:
+        """The page from the cache, else rendered and cached; when the database is away,
+        the cache's page however old, else DatabaseAway."""
+        if (page := self.cache.get(key)) is not None:
+            return page
+        if time.monotonic() < self._away_until:
+            return self._stale(key)
+        began = self.cache.sequence
+        try:
+            rendered = await render()
+        except PyMongoError:
+            self._away_until = time.monotonic() + AWAY_SECONDS
+            return self._stale(key)
+        return self.cache.put(
+            key,
+            rendered.body,
+            rendered.media_type,
+            rendered.status,
+            rendered.modified.timestamp() if rendered.modified else None,
+            tags=tags,
+            began=began,
+            story_id=rendered.story_id,
+            location=rendered.location,
+        )
+
+    def _stale(self, key: str) -> CachedPage:
+        if (page := self.cache.stale(key)) is None:
+            raise DatabaseAway(key)
+        return page
+
+    @property
+    def database_away(self) -> bool:
+        return time.monotonic() < self._away_until
+
+    def answer(self, request: Request, page: CachedPage) -> Response:
         headers = self._validators(page)
+        if page.location is not None:
+            headers["location"] = page.location
         if page.status == 200 and self._not_modified(request, page):
             return Response(status_code=304, headers=headers)
         return Response(page.body, page.status, headers=headers, media_type=page.media_type)
@@ -100,7 +182,7 @@ class Site:
         body = self.templates.get_template(template).render(
             site_name=self.settings.site_name, site_url=self.settings.site_url, **context
         )
-        return body.encode(), "text/html; charset=utf-8", status, context.get("modified")
+        return Rendered(body.encode(), "text/html; charset=utf-8", status, context.get("modified"))
 
     def _xml(
         self,
@@ -112,7 +194,7 @@ class Site:
         body = self.templates.get_template(template).render(
             site_url=self.settings.site_url, now=datetime.now(UTC), **context
         )
-        return body.encode(), media_type, 200, modified
+        return Rendered(body.encode(), media_type, 200, modified)
 
     # -- pages --------------------------------------------------------------------------
 
@@ -127,25 +209,44 @@ class Site:
                 "home.html", lead=lead, posts=posts, page=page, modified=newest(page.posts)
             )
 
-        return await self.respond(request, f"home:{number}", render)
+        return await self.respond(request, f"home:{number}", render, ("home",))
 
     async def story(self, request: Request) -> Response:
         slug = request.path_params["slug"]
         if not SLUG.match(slug):
             raise NotFound(slug)
-        post = await self.reader.by_slug(slug)
-        if post is None:
-            # A story merged into another: its address leads there, for good.
-            if successor := await self.reader.successor(slug):
-                return RedirectResponse(f"/story/{quote(successor['slug'])}", status_code=301)
-            raise NotFound(slug)
-        if not is_bot(request.headers.get("user-agent")):
-            await self.reader.count_view(post["_id"])
 
         async def render() -> Rendered:
-            return await self.html("story.html", **await self._story_context(post))
+            post = await self.reader.by_slug(slug)
+            if post is None:
+                # A story merged into another: its address leads there, for good.
+                if successor := await self.reader.successor(slug):
+                    to = f"/story/{quote(successor['slug'])}"
+                    return Rendered(b"", "text/plain", 301, None, location=to)
+                return await self.not_found_page()
+            story = await self.html("story.html", **await self._story_context(post))
+            return story._replace(story_id=post["_id"])
 
-        return await self.respond(request, f"story:{slug}", render)
+        page = await self.page(f"story:{slug}", render, (f"post:{slug}",))
+        if page.story_id and self.views is not None and self._counts_as_view(request):
+            self.views.record(
+                page.story_id,
+                client_of(
+                    request.client.host if request.client else None,
+                    request.headers.get("user-agent"),
+                    request.headers.get("accept-language"),
+                ),
+            )
+        return self.answer(request, page)
+
+    @staticmethod
+    def _counts_as_view(request: Request) -> bool:
+        """A GET by a browser that did not already have the page (a 304 is no view)."""
+        if request.method != "GET" or is_bot(request.headers.get("user-agent")):
+            return False
+        return not (
+            request.headers.get("if-none-match") or request.headers.get("if-modified-since")
+        )
 
     async def _story_context(self, post: Post) -> dict[str, Any]:
         url = f"{self.settings.site_url}/story/{post['slug']}"
@@ -194,16 +295,18 @@ class Site:
                 modified=newest(page.posts),
             )
 
-        return await self.respond(request, f"category:{name}:{number}", render)
+        return await self.respond(
+            request, f"category:{name}:{number}", render, (f"category:{name}",)
+        )
 
     async def source(self, request: Request) -> Response:
         name = request.path_params["name"][:200]
         number = page_number(request)
-        page = await self.reader.page(number, {"source_names": name})
-        if not page.posts and number == 1:
-            raise NotFound(name)
 
         async def render() -> Rendered:
+            page = await self.reader.page(number, {"source_names": name})
+            if not page.posts and number == 1:
+                return await self.not_found_page()
             return await self.html(
                 "listing.html",
                 heading=f"Stories reported by {name}",
@@ -214,7 +317,7 @@ class Site:
                 modified=newest(page.posts),
             )
 
-        return await self.respond(request, f"source:{name}:{number}", render)
+        return await self.respond(request, f"source:{name}:{number}", render, ("sources",))
 
     async def search(self, request: Request) -> Response:
         query = request.query_params.get("q", "")[:MAX_QUERY].strip()
@@ -237,7 +340,7 @@ class Site:
                 noindex=True,
             )
 
-        return await self.respond(request, f"search:{query.lower()}:{number}", render)
+        return await self.respond(request, f"search:{query.lower()}:{number}", render, ("search",))
 
     def _category(self, name: str) -> str:
         for category in CATEGORIES:
@@ -273,7 +376,8 @@ class Site:
                 feed_path=request.url.path,
             )
 
-        return await self.respond(request, f"{template}:{category}", render)
+        tag = f"category:{category}" if category else "home"
+        return await self.respond(request, f"{template}:{category}", render, (tag,))
 
     async def sitemap(self, request: Request) -> Response:
         async def render() -> Rendered:
@@ -281,7 +385,7 @@ class Site:
             categories = await self.reader.categories()
             return self._xml("sitemap.xml", newest(posts), posts=posts, categories=categories)
 
-        return await self.respond(request, "sitemap", render)
+        return await self.respond(request, "sitemap", render, ("sitemap",))
 
     async def robots(self, request: Request) -> Response:
         return PlainTextResponse(
@@ -291,24 +395,50 @@ class Site:
 
     # -- errors -------------------------------------------------------------------------
 
-    async def not_found(self, request: Request, exc: Exception) -> Response:
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": "not found"}, 404)
-        body, media_type, status, _ = await self.html(
+    async def not_found_page(self) -> Rendered:
+        return await self.html(
             "error.html",
             status=404,
             heading="Page not found",
             message="There is no story at this address. It may never have existed.",
         )
-        return Response(body, status, media_type=media_type)
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": "not found"}, 404)
+        try:
+            page = await self.page("not-found", self.not_found_page, ("home",))
+        except DatabaseAway:
+            return await self.unavailable(request, exc)
+        return Response(page.body, 404, media_type=page.media_type)
+
+    async def unavailable(self, request: Request, exc: Exception) -> Response:
+        """A page the cache does not hold while the database cannot be reached."""
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": "the database is unavailable"}, 503)
+        rendered = await self.html(
+            "error.html",
+            categories=[],
+            recent=[],
+            heading="This page is not available just now",
+            message="The site cannot reach its database, and this page is not among those "
+            "it keeps at hand. Please try again in a minute.",
+        )
+        headers = {"cache-control": "no-store", "retry-after": "30"}
+        return Response(rendered.body, 503, media_type=rendered.media_type, headers=headers)
 
     async def server_error(self, request: Request, exc: Exception) -> Response:
         # The database may be what failed: render without it.
-        body, media_type, _, _ = await self.html(
+        rendered = await self.html(
             "error.html",
             categories=[],
             recent=[],
             heading="Something went wrong",
             message="The page could not be shown just now. Please try again in a moment.",
         )
-        return Response(body, 500, media_type=media_type, headers={"cache-control": "no-store"})
+        return Response(
+            rendered.body,
+            500,
+            media_type=rendered.media_type,
+            headers={"cache-control": "no-store"},
+        )

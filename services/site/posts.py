@@ -1,4 +1,4 @@
-"""Reading posts for the site: listings, one post, related posts, search, view counts.
+"""Reading posts for the site: listings, one post, related posts, search.
 
 Each listing is one indexed query (the publisher creates the indexes); search is a
 `$text` query on the `search` index, most relevant first.
@@ -146,6 +146,3 @@ class PostReader:
     async def all_for_sitemap(self, limit: int = 50_000) -> list[Post]:
         cursor = self.posts.find({}, {"slug": 1, "updated_at": 1}).sort("updated_at", DESCENDING)
         return await cursor.limit(limit).to_list(length=limit)
-
-    async def count_view(self, post_id: str) -> None:
-        await self.posts.update_one({"_id": post_id}, {"$inc": {"views": 1}})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -11,7 +12,7 @@ from starlette.types import ASGIApp
 
 from services.site.api import Api
 from services.site.middleware import SiteHeaders
-from services.site.pages import NotFound, Site
+from services.site.pages import DatabaseAway, NotFound, Site
 
 STATIC = Path(__file__).parent / "static"
 
@@ -41,6 +42,8 @@ def make_pages(site: Site) -> ASGIApp:
             NotFound: site.not_found,
             404: site.not_found,
             405: site.not_found,
+            DatabaseAway: site.unavailable,
+            PyMongoError: site.unavailable,
             Exception: site.server_error,
         },
     )

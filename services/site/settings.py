@@ -18,8 +18,24 @@ class SiteSettings(ServiceSettings):
     page_cache_seconds: float = Field(
         60,
         ge=0,
-        description="Longest a rendered page is served from memory; posts.published clears "
-        "the cache at once, this bounds staleness if an event is missed.",
+        description="Longest a rendered page is served from memory; posts.published "
+        "invalidates the pages a post changes at once, this bounds the rest (the recent and "
+        "related boxes) and staleness if an event is missed.",
+    )
+    page_cache_bytes: int = Field(
+        64 * 2**20,
+        ge=2**20,
+        description="Memory for rendered pages; the least recently used leave first.",
+    )
+    views_flush_seconds: float = Field(
+        5,
+        gt=0,
+        le=300,
+        description="How often counted views are written, in one bulk write (a crash loses "
+        "at most this long of views).",
+    )
+    view_window_seconds: float = Field(
+        1800, ge=0, description="A client's views of one story within this time count once."
     )
     cdn_max_age_seconds: int = Field(
         30, ge=0, description="max-age in the Cache-Control header of pages and feeds."

@@ -11,6 +11,7 @@ from services.site.pages import Site
 from services.site.posts import PostReader
 from services.site.routes import make_pages
 from services.site.settings import SiteSettings
+from services.site.views import ViewCounter
 from shared.db import Database
 
 READER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}
@@ -26,7 +27,8 @@ async def posts(database: Database) -> PostStore:
 @pytest.fixture
 def site(database: Database) -> Site:
     settings = SiteSettings(site_url="https://news.example", page_size=2)
-    return Site(PostReader(database, settings.page_size), PageCache(60), settings)
+    views = ViewCounter(database.collection("posts"))
+    return Site(PostReader(database, settings.page_size), PageCache(60), settings, views)
 
 
 @pytest.fixture
