@@ -237,16 +237,39 @@ class StorySummarized(Event):
 
 
 class PostPublished(Event):
-    """A post was created or updated on the site. Topic `posts.published`, key `story_id`."""
+    """A post was created, updated or withdrawn on the site. Topic `posts.published`, key
+    `story_id`.
 
+    Schema version 2 adds the `withdrawn` change, which version 1 readers cannot read: a
+    withdrawal is always version 2 (an old reader dead-letters it rather than take it for
+    an update); a creation or update stays version 1, which every reader reads."""
+
+    schema_version: Literal[1, 2] = Field(  # type: ignore[assignment]
+        1, description="1: created or updated; 2: withdrawn (needs a reader of version 2)."
+    )
     story_id: StoryId
     slug: str = Field(pattern=r"^[a-z0-9-]{1,120}$", description="Stable path segment of the post.")
     version: int = Field(ge=1, description="Version of the story now on the site.")
-    change: Literal["created", "updated"] = Field(description="A new post, or a new version.")
+    change: Literal["created", "updated", "withdrawn"] = Field(
+        description="A new post, a new version, or a post taken off the site because its "
+        "story's articles joined another story (`merged_into`)."
+    )
+    merged_into: StoryId | None = Field(
+        None, description="For a withdrawal: the story whose post now holds its articles."
+    )
     headline: str = Field(min_length=1, max_length=300, description="Headline of the post.")
     category: Category = Field(description="Section of the site the post belongs to.")
     first_published_at: datetime = Field(description="When the post first appeared.")
     updated_at: datetime = Field(description="When this version appeared.")
+
+    @model_validator(mode="after")
+    def _withdrawal_is_version_2(self) -> PostPublished:
+        withdrawn = self.change == "withdrawn"
+        if withdrawn != (self.schema_version == 2):
+            raise ValueError("a withdrawal is schema_version 2, and schema_version 2 one")
+        if withdrawn != (self.merged_into is not None):
+            raise ValueError("merged_into is given with a withdrawal, and only then")
+        return self
 
 
 # -- <topic>.dlq ------------------------------------------------------------------------

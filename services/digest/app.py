@@ -36,7 +36,7 @@ def create_app(settings: DigestSettings) -> AsgiFastStream:
         group_id=settings.group(SERVICE),
         auto_offset_reset="earliest",
         title="posts.published:digest",
-        description="Posts created or updated: recorded in the day's digest. Key: story_id.",
+        description="Posts created, updated or withdrawn: the day's digest follows. Key: story_id.",
     )
     async def on_post(post: PostPublished) -> None:
         await book.add(post)

@@ -1,4 +1,5 @@
-"""The daily digest: every post published on a day, by category, in MongoDB `digests`."""
+"""The daily digest: every post published on a day and still on the site, by category, in
+MongoDB `digests`."""
 
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ class DigestBook:
 
     async def add(self, post: PostPublished) -> None:
         """Record the post under the day it first appeared; a newer version replaces an older
-        one, and a redelivered or older event changes nothing."""
+        one, a withdrawal takes it out of the day, and a redelivered or older event changes
+        nothing."""
         day = post.first_published_at.date().isoformat()
         entry = {
             "slug": post.slug,
             "headline": post.headline,
             "category": post.category,
             "version": post.version,
+            "withdrawn": post.change == "withdrawn",
         }
         current = await self.digests.find_one({"_id": day}, {f"posts.{post.story_id}": 1})
         known = ((current or {}).get("posts") or {}).get(post.story_id)
@@ -35,7 +38,8 @@ class DigestBook:
         document = await self.digests.find_one({"_id": day.isoformat()}) or {}
         by_category: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         for entry in (document.get("posts") or {}).values():
-            by_category[entry["category"]].append(entry)
+            if not entry.get("withdrawn"):
+                by_category[entry["category"]].append(entry)
         return {c: sorted(p, key=lambda e: e["headline"]) for c, p in sorted(by_category.items())}
 
 

@@ -5,6 +5,8 @@ their posts leave the site."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream.asgi import AsgiFastStream
 from prometheus_client import Counter, Histogram
 
@@ -36,6 +38,22 @@ publish_lag_seconds = Histogram(
 )
 
 
+def withdrawn_post(record: dict[str, Any]) -> PostPublished:
+    """The announcement of a withdrawal (schema version 2), from its record."""
+    return PostPublished(
+        schema_version=2,
+        story_id=record["_id"],
+        slug=record["slug"],
+        version=record["version"],
+        change="withdrawn",
+        merged_into=record["merged_into"],
+        headline=record["headline"],
+        category=record["category"],
+        first_published_at=record["first_published_at"],
+        updated_at=record["withdrawn_at"],
+    )
+
+
 def create_app(settings: PublisherSettings) -> AsgiFastStream:
     broker = make_broker(settings, SERVICE)
     database = Database.from_settings(settings)
@@ -44,7 +62,7 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
     posts_published = broker.publisher(
         POSTS_PUBLISHED,
         title="posts.published:publisher",
-        description="A post was created or updated on the site. Key: story_id.",
+        description="A post was created, updated or withdrawn on the site. Key: story_id.",
         schema=PostPublished,
     )
 
@@ -88,8 +106,16 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
         description="Withdrawn stories, whose posts leave the site; others are skipped.",
     )
     async def on_story(story: StoryUpdated) -> None:
-        if story.withdrawn and await store.withdraw(story):
+        if not story.withdrawn:
+            return
+        withdrawal = await store.withdraw(story)
+        if withdrawal.recorded:
             withdrawals_total.inc()
+        if withdrawal.was_on_the_site:
+            # Announced again on a redelivery, as a summary is: the first may be lost.
+            await posts_published.publish(
+                withdrawn_post(withdrawal.record), key=story.story_id.encode()
+            )
 
     return make_service_app(
         broker,

@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from services.publisher.changes import describe_changes
 from services.publisher.slugs import slugify
 from shared.claims import Claims
-from shared.db import Database
+from shared.db import Database, Document
 from shared.events import StorySummarized, StoryUpdated
 
 MAX_CHANGES = 10
@@ -38,6 +38,17 @@ class Outcome(enum.StrEnum):
 class Publication:
     outcome: Outcome
     post: Post
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    recorded: bool  # False: recorded already (a redelivery)
+    record: Document  # the `withdrawn_posts` document
+
+    @property
+    def was_on_the_site(self) -> bool:
+        """Whether a post was taken off the site (and so must be announced)."""
+        return self.record.get("slug") is not None and self.record.get("headline") is not None
 
 
 def post_fields(summary: StorySummarized) -> Post:
@@ -106,28 +117,33 @@ class PostStore:
         async with self.claims.exclusive(f"post:{summary.story_id}"):
             return await self._publish(summary, now or datetime.now(UTC))
 
-    async def withdraw(self, story: StoryUpdated, now: datetime | None = None) -> bool:
+    async def withdraw(self, story: StoryUpdated, now: datetime | None = None) -> Withdrawal:
         """The story's articles joined `story.merged_into`: its post leaves the site and is
         remembered, so its page can lead to the story that took them and no late summary
-        brings it back. False when the withdrawal was recorded already (a redelivery)."""
+        brings it back. A redelivery records nothing new (`recorded` False) and gives the
+        record as it was, so the withdrawal can be announced again."""
         async with self.claims.exclusive(f"post:{story.story_id}"):
-            current = await self.posts.find_one({"_id": story.story_id}, {"slug": 1})
+            shown = {"slug": 1, "headline": 1, "category": 1, "first_published_at": 1}
+            current = await self.posts.find_one({"_id": story.story_id}, shown) or {}
+            record = {
+                "_id": story.story_id,
+                "version": story.version,
+                "merged_into": story.merged_into,
+                "slug": current.get("slug"),
+                "headline": current.get("headline"),
+                "category": current.get("category"),
+                "first_published_at": current.get("first_published_at"),
+                "withdrawn_at": (now or datetime.now(UTC)).replace(microsecond=0),
+            }
             recorded = True
             try:
-                await self.withdrawn.insert_one(
-                    {
-                        "_id": story.story_id,
-                        "version": story.version,
-                        "merged_into": story.merged_into,
-                        "slug": current["slug"] if current else None,
-                        "withdrawn_at": now or datetime.now(UTC),
-                    }
-                )
+                await self.withdrawn.insert_one(record)
             except DuplicateKeyError:
                 recorded = False
+                record = await self.withdrawn.find_one({"_id": story.story_id}) or record
             # After the record: a crash in between is healed by the redelivery.
             await self.posts.delete_one({"_id": story.story_id})
-            return recorded
+            return Withdrawal(recorded, record)
 
     async def _publish(self, summary: StorySummarized, now: datetime) -> Publication:
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as BSON stores it

@@ -43,11 +43,17 @@ async def test_each_new_version_is_announced_a_stale_one_is_not():
     assert post.slug == "storm-closes-oresund-bridge-for-14-hours-555555"
 
 
-async def test_a_withdrawn_story_takes_its_post_off_the_site_and_other_updates_are_skipped():
+async def test_a_withdrawn_story_takes_its_post_off_the_site_and_is_announced():
     name = f"pressroom_test_{uuid.uuid4().hex[:12]}"
     app = create_app(PublisherSettings(mongo_url=MONGO, mongo_database=name))
     database = Database(MONGO, name)
     posts = database.collection("posts")
+    broker = cast(KafkaBroker, app.broker)
+    announced: list[PostPublished] = []
+
+    @broker.subscriber(POSTS_PUBLISHED, group_id="test-reader")
+    async def read(post: PostPublished) -> None:
+        announced.append(post)
 
     async with in_memory(app, name) as br:
         summary = make_summary(version=1)
@@ -58,4 +64,15 @@ async def test_a_withdrawn_story_takes_its_post_off_the_site_and_other_updates_a
         withdrawal = make_withdrawal(version=3, merged_into="6" * 32)
         await br.publish(withdrawal, STORIES_UPDATED, key=withdrawal.story_id.encode())
         assert await posts.find_one({"_id": summary.story_id}) is None
+        await br.publish(withdrawal, STORIES_UPDATED, key=withdrawal.story_id.encode())
     await database.close()
+
+    # Created, then withdrawn; the redelivered withdrawal is announced again, the live
+    # story's update is not the publisher's to announce.
+    assert [(p.change, p.schema_version, p.merged_into) for p in announced] == [
+        ("created", 1, None),
+        ("withdrawn", 2, "6" * 32),
+        ("withdrawn", 2, "6" * 32),
+    ]
+    assert announced[1].slug == announced[0].slug
+    assert announced[1].version == 3

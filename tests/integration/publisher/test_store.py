@@ -86,8 +86,11 @@ async def test_a_withdrawn_story_leaves_the_site_and_no_late_summary_brings_it_b
     await store.publish(make_summary(version=2))
     withdrawal = make_withdrawal(version=3, merged_into="6" * 32)
 
-    assert await store.withdraw(withdrawal)
-    assert not await store.withdraw(withdrawal)  # a redelivery changes nothing
+    first = await store.withdraw(withdrawal)
+    again = await store.withdraw(withdrawal)  # a redelivery records nothing new...
+    assert (first.recorded, again.recorded) == (True, False)
+    assert again.record == first.record  # ...and can announce the same withdrawal again
+    assert first.was_on_the_site
     late = await store.publish(make_summary(version=2, headline="Late words"))
 
     assert late.outcome is Outcome.WITHDRAWN

@@ -15,8 +15,8 @@ from shared.broker import make_broker
 from shared.db import Database
 from shared.events import StorySummarized
 from shared.settings import ServiceSettings
-from shared.topics import STORIES_SUMMARIZED
-from tests.factories import make_summary
+from shared.topics import STORIES_SUMMARIZED, STORIES_UPDATED
+from tests.factories import make_summary, make_withdrawal
 from tests.infra import KAFKA
 from tests.processes import running_service
 from tests.waiting import eventually_async
@@ -85,3 +85,51 @@ async def test_a_summary_becomes_a_story_page_and_a_newer_version_shows_at_once(
         slug,
     )
     print(f"\nfirst version visible on the site {visible_after:.2f} s after it was published")
+
+
+async def test_a_withdrawal_leaves_the_site_and_the_digest(database: Database):
+    """publisher, site and digest as processes: a story whose articles joined another is
+    announced withdrawn, and both readers of posts.published act on it."""
+    name = database.db.name
+    broker = make_broker(ServiceSettings(kafka_bootstrap_servers=KAFKA), "test-writer")
+    merged, taker = uuid.uuid4().hex, uuid.uuid4().hex
+    async with (
+        running_service("publisher", name),
+        running_service("site", name, page_cache_seconds="300") as site,
+        running_service("digest", name) as digest,
+        broker,
+        httpx2.AsyncClient(base_url=site.url, headers={"user-agent": "Mozilla/5.0"}) as client,
+    ):
+        await broker.start()
+        await publish(broker, make_summary(merged, headline="Storm closes Oresund bridge"))
+        await publish(broker, make_summary(taker, headline="Storm shuts bridges in Denmark"))
+        for headline in ("Storm closes Oresund bridge", "Storm shuts bridges in Denmark"):
+            await eventually_async(home_shows(client, headline), within=60)
+        posts = {p["headline"]: p["slug"] for p in (await client.get("/api/posts")).json()["posts"]}
+        old_slug, new_slug = (
+            posts["Storm closes Oresund bridge"],
+            posts["Storm shuts bridges in Denmark"],
+        )
+        assert (await client.get(f"/story/{old_slug}")).status_code == 200  # now cached
+
+        async def digest_lists(headline: str) -> bool:
+            async with httpx2.AsyncClient() as reader:
+                return headline in (await reader.get(f"{digest.url}/digest")).text
+
+        await eventually_async(lambda: digest_lists("Storm closes Oresund bridge"), within=60)
+
+        withdrawal = make_withdrawal(version=3, merged_into=taker, story_id=merged)
+        await broker.publish(withdrawal, STORIES_UPDATED, key=merged.encode())
+
+        async def gone() -> bool:
+            return "Storm closes Oresund bridge" not in (await client.get("/")).text
+
+        await eventually_async(gone, within=60, what="the withdrawn story off the home page")
+        moved = await client.get(f"/story/{old_slug}")
+        assert (moved.status_code, moved.headers["location"]) == (301, f"/story/{new_slug}")
+
+        async def digest_dropped() -> bool:
+            return not await digest_lists("Storm closes Oresund bridge")
+
+        await eventually_async(digest_dropped, within=60, what="the withdrawn story off the digest")
+        assert await digest_lists("Storm shuts bridges in Denmark")

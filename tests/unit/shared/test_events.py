@@ -92,3 +92,16 @@ def test_a_dead_letter_keeps_arbitrary_bytes_through_json():
         original=original,
     )
     assert DeadLetter.model_validate_json(letter.model_dump_json()).original == original
+
+
+def test_a_withdrawal_is_schema_version_2_and_names_the_story_that_took_its_articles():
+    payload = (EXAMPLES / "posts.published.withdrawn.json").read_text()
+    withdrawal = EVENT_FOR_TOPIC["posts.published"].model_validate_json(payload)
+    assert (withdrawal.schema_version, withdrawal.change) == (2, "withdrawn")
+    assert json.loads(withdrawal.model_dump_json()) == json.loads(payload)
+    as_version_1 = json.loads(payload) | {"schema_version": 1}
+    with pytest.raises(ValidationError, match="schema_version 2"):
+        EVENT_FOR_TOPIC["posts.published"].model_validate(as_version_1)
+    no_successor = json.loads(payload) | {"merged_into": None}
+    with pytest.raises(ValidationError, match="merged_into"):
+        EVENT_FOR_TOPIC["posts.published"].model_validate(no_successor)
