@@ -76,11 +76,11 @@ async def database_timings(
             for n, summary in ((n, summaries[n % len(summaries)]) for n in range(POSTS))
         ]
         for batch in range(0, POSTS, 1000):
-            await store.posts.insert_many(posts[batch : batch + 1000])
+            await store.posts.insert_many([p.stored() for p in posts[batch : batch + 1000]])
         reader = PostReader(database, page_size=12)
-        slugs = [p["slug"] for p in posts]
-        categories = sorted({p["category"] for p in posts})
-        words = [w for p in posts[:500] for w in p["headline"].lower().split() if len(w) > 5]
+        slugs = [p.slug for p in posts]
+        categories = sorted({p.category for p in posts})
+        words = [w for p in posts[:500] for w in p.headline.lower().split() if len(w) > 5]
         journal = Journal(database)
         assignment = one_assignment(article)
 
@@ -89,7 +89,7 @@ async def database_timings(
         async def flush_views(n: int) -> object:
             """A flush of views of 100 stories, as the site writes them every few seconds."""
             for story in chance.sample(posts, 100):
-                views.record(story["_id"], f"reader-{n}")
+                views.record(story.story_id, f"reader-{n}")
             return await views.flush()
 
         async def search(n: int) -> object:

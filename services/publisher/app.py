@@ -5,8 +5,6 @@ their posts leave the site."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from faststream.asgi import AsgiFastStream
 from prometheus_client import Counter, Histogram
 
@@ -15,6 +13,7 @@ from services.publisher.store import Outcome, PostStore
 from shared.broker import make_broker
 from shared.db import Database
 from shared.events import PostPublished, StorySummarized, StoryUpdated, utc_now
+from shared.posts import WithdrawnPost
 from shared.service import make_service_app
 from shared.settings import load_settings
 from shared.topics import POSTS_PUBLISHED, STORIES_SUMMARIZED, STORIES_UPDATED
@@ -38,19 +37,21 @@ publish_lag_seconds = Histogram(
 )
 
 
-def withdrawn_post(record: dict[str, Any]) -> PostPublished:
-    """The announcement of a withdrawal (schema version 2), from its record."""
-    return PostPublished(
-        schema_version=2,
-        story_id=record["_id"],
-        slug=record["slug"],
-        version=record["version"],
-        change="withdrawn",
-        merged_into=record["merged_into"],
-        headline=record["headline"],
-        category=record["category"],
-        first_published_at=record["first_published_at"],
-        updated_at=record["withdrawn_at"],
+def withdrawn_post(post: WithdrawnPost) -> PostPublished:
+    """The announcement of a withdrawal (schema version 2)."""
+    return PostPublished.model_validate(
+        {
+            "schema_version": 2,
+            "story_id": post.story_id,
+            "slug": post.slug,
+            "version": post.version,
+            "change": "withdrawn",
+            "merged_into": post.merged_into,
+            "headline": post.headline,
+            "category": post.category,
+            "first_published_at": post.first_published_at,
+            "updated_at": post.withdrawn_at,
+        }
     )
 
 
@@ -76,22 +77,22 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
     async def on_summary(summary: StorySummarized) -> None:
         publication = await store.publish(summary)
         publications_total.labels(publication.outcome).inc()
-        if publication.outcome in (Outcome.STALE, Outcome.WITHDRAWN):
-            return
         post = publication.post
+        if post is None or publication.outcome is Outcome.STALE:
+            return
         publish_lag_seconds.observe((utc_now() - summary.occurred_at).total_seconds())
         # A redelivered version is announced again: the first announcement may be the
         # one that was lost when the process stopped after writing.
         await posts_published.publish(
             PostPublished(
                 story_id=summary.story_id,
-                slug=post["slug"],
-                version=post["version"],
-                change="created" if post["first_published_at"] == post["updated_at"] else "updated",
-                headline=post["headline"],
-                category=post["category"],
-                first_published_at=post["first_published_at"],
-                updated_at=post["updated_at"],
+                slug=post.slug,
+                version=post.version,
+                change="created" if post.first_published_at == post.updated_at else "updated",
+                headline=post.headline,
+                category=post.category,
+                first_published_at=post.first_published_at,
+                updated_at=post.updated_at,
             ),
             key=summary.story_id.encode(),
         )
@@ -111,10 +112,10 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
         withdrawal = await store.withdraw(story)
         if withdrawal.recorded:
             withdrawals_total.inc()
-        if withdrawal.was_on_the_site:
+        if withdrawal.post.was_on_the_site:
             # Announced again on a redelivery, as a summary is: the first may be lost.
             await posts_published.publish(
-                withdrawn_post(withdrawal.record), key=story.story_id.encode()
+                withdrawn_post(withdrawal.post), key=story.story_id.encode()
             )
 
     return make_service_app(

@@ -19,11 +19,11 @@ from pymongo.errors import DuplicateKeyError
 from services.publisher.changes import describe_changes
 from services.publisher.slugs import slugify
 from shared.claims import Claims
-from shared.db import Database, Document
+from shared.db import Database
 from shared.events import StorySummarized, StoryUpdated
+from shared.posts import POSTS, WITHDRAWN_POSTS, Post, PostChange, WithdrawnPost
 
 MAX_CHANGES = 10
-Post = dict[str, Any]
 
 
 class Outcome(enum.StrEnum):
@@ -37,21 +37,16 @@ class Outcome(enum.StrEnum):
 @dataclass(frozen=True)
 class Publication:
     outcome: Outcome
-    post: Post
+    post: Post | None  # None when the story was withdrawn
 
 
 @dataclass(frozen=True)
 class Withdrawal:
     recorded: bool  # False: recorded already (a redelivery)
-    record: Document  # the `withdrawn_posts` document
-
-    @property
-    def was_on_the_site(self) -> bool:
-        """Whether a post was taken off the site (and so must be announced)."""
-        return self.record.get("slug") is not None and self.record.get("headline") is not None
+    post: WithdrawnPost
 
 
-def post_fields(summary: StorySummarized) -> Post:
+def post_fields(summary: StorySummarized) -> dict[str, Any]:
     """What the site reads of a summary, plus the fields it queries on."""
     fields = summary.model_dump(
         mode="python",
@@ -77,22 +72,20 @@ def post_fields(summary: StorySummarized) -> Post:
 
 
 def new_post(summary: StorySummarized, now: datetime) -> Post:
-    """The document of a story's first post."""
-    return {
-        "_id": summary.story_id,
-        "slug": slugify(summary.headline, summary.story_id),
+    """A story's first post."""
+    return Post(
+        story_id=summary.story_id,
+        slug=slugify(summary.headline, summary.story_id),
         **post_fields(summary),
-        "first_published_at": now,
-        "updated_at": now,
-        "changes": [],
-        "views": 0,
-    }
+        first_published_at=now,
+        updated_at=now,
+    )
 
 
 class PostStore:
     def __init__(self, database: Database) -> None:
-        self.posts = database.collection("posts")
-        self.withdrawn = database.collection("withdrawn_posts")
+        self.posts = database.collection(POSTS)
+        self.withdrawn = database.collection(WITHDRAWN_POSTS)
         self.claims = Claims(database)
 
     async def create_indexes(self) -> None:
@@ -125,68 +118,72 @@ class PostStore:
         async with self.claims.exclusive(f"post:{story.story_id}"):
             shown = {"slug": 1, "headline": 1, "category": 1, "first_published_at": 1}
             current = await self.posts.find_one({"_id": story.story_id}, shown) or {}
-            record = {
-                "_id": story.story_id,
-                "version": story.version,
-                "merged_into": story.merged_into,
-                "slug": current.get("slug"),
-                "headline": current.get("headline"),
-                "category": current.get("category"),
-                "first_published_at": current.get("first_published_at"),
-                "withdrawn_at": (now or datetime.now(UTC)).replace(microsecond=0),
-            }
+            assert story.merged_into is not None
+            withdrawn = WithdrawnPost(
+                story_id=story.story_id,
+                version=story.version,
+                merged_into=story.merged_into,
+                slug=current.get("slug"),
+                headline=current.get("headline"),
+                category=current.get("category"),
+                first_published_at=current.get("first_published_at"),
+                withdrawn_at=(now or datetime.now(UTC)).replace(microsecond=0),
+            )
             recorded = True
             try:
-                await self.withdrawn.insert_one(record)
+                await self.withdrawn.insert_one(withdrawn.stored())
             except DuplicateKeyError:
                 recorded = False
-                record = await self.withdrawn.find_one({"_id": story.story_id}) or record
+                if stored := await self.withdrawn.find_one({"_id": story.story_id}):
+                    withdrawn = WithdrawnPost.model_validate(stored)
             # After the record: a crash in between is healed by the redelivery.
             await self.posts.delete_one({"_id": story.story_id})
-            return Withdrawal(recorded, record)
+            return Withdrawal(recorded, withdrawn)
 
     async def _publish(self, summary: StorySummarized, now: datetime) -> Publication:
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as BSON stores it
-        if withdrawn := await self.withdrawn.find_one({"_id": summary.story_id}):
-            return Publication(Outcome.WITHDRAWN, withdrawn)
+        if await self.withdrawn.find_one({"_id": summary.story_id}, {"_id": 1}):
+            return Publication(Outcome.WITHDRAWN, None)
         while True:
-            current = await self.posts.find_one({"_id": summary.story_id})
-            if current is None:
+            stored = await self.posts.find_one({"_id": summary.story_id})
+            if stored is None:
                 created = await self._create(summary, now)
                 if created is not None:
                     return Publication(Outcome.CREATED, created)
                 continue  # another replica created it meanwhile: compare with theirs
-            if current["version"] == summary.version:
+            current = Post.model_validate(stored)
+            if current.version == summary.version:
                 return Publication(Outcome.UNCHANGED, current)
-            if current["version"] > summary.version:
+            if current.version > summary.version:
                 return Publication(Outcome.STALE, current)
-            change = {
-                "version": summary.version,
-                "at": now,
-                "notes": describe_changes(current, summary),
-            }
-            changes = [*current.get("changes", []), change][-MAX_CHANGES:]
-            update = {**post_fields(summary), "updated_at": now, "changes": changes}
+            change = PostChange(
+                version=summary.version, at=now, notes=describe_changes(current, summary)
+            )
+            latest = (*current.changes, change)[-MAX_CHANGES:]
+            fields = {**post_fields(summary), "updated_at": now, "changes": latest}
+            updated = Post.model_validate({**current.model_dump(), **fields})
+            set_fields = {k: v for k, v in updated.stored().items() if k in fields}
             result = await self.posts.update_one(
-                {"_id": summary.story_id, "version": current["version"]}, {"$set": update}
+                {"_id": summary.story_id, "version": current.version}, {"$set": set_fields}
             )
             if result.matched_count == 1:
-                return Publication(Outcome.UPDATED, {**current, **update})
+                return Publication(Outcome.UPDATED, updated)
 
     async def _create(self, summary: StorySummarized, now: datetime) -> Post | None:
         post = new_post(summary, now)
-        slug = post["slug"]
+        slug = post.slug
         try:
-            await self.posts.insert_one(post)
+            await self.posts.insert_one(post.stored())
         except DuplicateKeyError:
             if await self.posts.find_one({"_id": summary.story_id}, {"_id": 1}) is not None:
                 return None  # the story was created meanwhile
             if await self.posts.find_one({"slug": slug}, {"_id": 1}) is None:
                 raise  # another unique index refused it: not ours to work around
             # Another story has this headline and the same id prefix: take the full id.
-            post["slug"] = f"{slug.rsplit('-', 1)[0][:80]}-{summary.story_id}".lstrip("-")
+            full = f"{slug.rsplit('-', 1)[0][:80]}-{summary.story_id}".lstrip("-")
+            post = post.model_copy(update={"slug": full})
             try:
-                await self.posts.insert_one(post)
+                await self.posts.insert_one(post.stored())
             except DuplicateKeyError:
                 if await self.posts.find_one({"_id": summary.story_id}, {"_id": 1}) is None:
                     raise

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -10,29 +9,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from services.site.pages import MAX_QUERY, NotFound, Site, page_number
-from services.site.posts import Post, search_filter
-from shared.events import Category, GroundedText, LeadImage, SourceCredit
+from services.site.posts import search_filter
+from shared.events import Category
+from shared.posts import Post as StoredPost
+from shared.posts import PostListing as StoredListing
 
 
-class PostListing(BaseModel):
-    slug: str
-    headline: str
-    category: Category
-    url: str
-    lead_image: LeadImage | None = None
-    source_names: list[str]
-    first_published_at: datetime
-    updated_at: datetime
+class PostListing(StoredListing):
+    """A post in a listing: the stored listing and its address."""
+
+    url: str = Field(description="The post's page.")
 
 
-class PostDetail(PostListing):
-    version: int
-    key_points: list[GroundedText]
-    summary: list[GroundedText]
-    tags: list[str]
-    sources: list[SourceCredit]
-    views: int
-    changes: list[dict[str, Any]] = Field(default_factory=list)
+class PostDetail(StoredPost):
+    """One post: the stored post and its address."""
+
+    url: str = Field(description="The post's page.")
 
 
 class PostPage(BaseModel):
@@ -55,8 +47,8 @@ class Api:
     def __init__(self, site: Site) -> None:
         self.site = site
 
-    def _url(self, post: Post) -> str:
-        return f"{self.site.settings.site_url}/story/{post['slug']}"
+    def _url(self, post: StoredListing) -> str:
+        return f"{self.site.settings.site_url}/story/{post.slug}"
 
     async def posts(self, request: Request) -> Response:
         where: dict[str, Any] = {}
@@ -68,7 +60,7 @@ class Api:
             where.update(search_filter(query) or {})
         page = await self.site.reader.page(page_number(request), where)
         body = PostPage(
-            posts=[PostListing.model_validate({**p, "url": self._url(p)}) for p in page.posts],
+            posts=[PostListing(**p.model_dump(), url=self._url(p)) for p in page.posts],
             page=page.number,
             next_page=page.number + 1 if page.has_next else None,
         )
@@ -78,7 +70,7 @@ class Api:
         post = await self.site.reader.by_slug(request.path_params["slug"][:120])
         if post is None:
             raise NotFound(request.path_params["slug"])
-        detail = PostDetail.model_validate({**post, "url": self._url(post)})
+        detail = PostDetail(**post.model_dump(), url=self._url(post))
         return Response(detail.model_dump_json(), media_type="application/json")
 
     async def categories(self, request: Request) -> Response:

@@ -27,11 +27,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from services.site.bots import is_bot
 from services.site.cache import CachedPage, PageCache
-from services.site.posts import CATEGORIES, Page, Post, PostReader, search_filter
+from services.site.posts import CATEGORIES, Page, PostReader, SitemapEntry, search_filter
 from services.site.rendering import make_environment
 from services.site.settings import SiteSettings
 from services.site.views import ViewCounter, client_of
 from shared.events import PostPublished
+from shared.posts import Post, PostListing
 
 SLUG = re.compile(r"^[a-z0-9-]{1,120}$")
 MAX_PAGE = 1000
@@ -76,8 +77,8 @@ def page_number(request: Request) -> int:
         return 1
 
 
-def newest(posts: list[Post]) -> datetime | None:
-    return max((p["updated_at"] for p in posts), default=None)
+def newest(posts: Iterable[PostListing | SitemapEntry]) -> datetime | None:
+    return max((p.updated_at for p in posts), default=None)
 
 
 class Site:
@@ -221,11 +222,11 @@ class Site:
             if post is None:
                 # A story merged into another: its address leads there, for good.
                 if successor := await self.reader.successor(slug):
-                    to = f"/story/{quote(successor['slug'])}"
+                    to = f"/story/{quote(successor.slug)}"
                     return Rendered(b"", "text/plain", 301, None, location=to)
                 return await self.not_found_page()
             story = await self.html("story.html", **await self._story_context(post))
-            return story._replace(story_id=post["_id"])
+            return story._replace(story_id=post.story_id)
 
         page = await self.page(f"story:{slug}", render, (f"post:{slug}",))
         if page.story_id and self.views is not None and self._counts_as_view(request):
@@ -249,32 +250,32 @@ class Site:
         )
 
     async def _story_context(self, post: Post) -> dict[str, Any]:
-        url = f"{self.settings.site_url}/story/{post['slug']}"
-        sources = post.get("sources", [])
+        url = f"{self.settings.site_url}/story/{post.slug}"
+        sources = post.sources
         structured = {
             "@context": "https://schema.org",
             "@type": "NewsArticle",
-            "headline": post["headline"][:110],
-            "datePublished": post["first_published_at"].isoformat(),
-            "dateModified": post["updated_at"].isoformat(),
-            "articleSection": post["category"],
+            "headline": post.headline[:110],
+            "datePublished": post.first_published_at.isoformat(),
+            "dateModified": post.updated_at.isoformat(),
+            "articleSection": post.category,
             "mainEntityOfPage": url,
-            "description": post["key_points"][0]["text"] if post.get("key_points") else "",
+            "description": post.key_points[0].text if post.key_points else "",
             "publisher": {"@type": "Organization", "name": self.settings.site_name},
-            "isBasedOn": [s["url"] for s in sources],
-            **({"image": [post["lead_image"]["url"]]} if post.get("lead_image") else {}),
+            "isBasedOn": [s.url for s in sources],
+            **({"image": [post.lead_image.url]} if post.lead_image else {}),
         }
         return {
             "post": post,
             "url": url,
             "sources": sources,
-            "source_by_id": {s["article_id"]: s for s in sources},
-            "source_number": {s["article_id"]: i for i, s in enumerate(sources, 1)},
-            "tags": post.get("tags", []),
+            "source_by_id": {s.article_id: s for s in sources},
+            "source_number": {s.article_id: i for i, s in enumerate(sources, 1)},
+            "tags": post.tags,
             "related": await self.reader.related(post),
             "structured": structured,
-            "current_category": post["category"],
-            "modified": post["updated_at"],
+            "current_category": post.category,
+            "modified": post.updated_at,
         }
 
     async def category(self, request: Request) -> Response:

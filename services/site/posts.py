@@ -9,38 +9,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, get_args
+from typing import Any, NamedTuple, get_args
 
 from pymongo import DESCENDING
 
 from shared.db import Database
 from shared.events import Category
+from shared.posts import LISTED, POSTS, WITHDRAWN_POSTS, Post, PostListing, WithdrawnPost
 
-Post = dict[str, Any]
 CATEGORIES: tuple[str, ...] = get_args(Category)
 MAX_SEARCH_TERMS = 6
 RECENT_WINDOWS = (timedelta(days=1), timedelta(days=8))  # looked at before all time
 
-# What a listing shows of a post: not the whole summary.
-LISTING = {
-    "slug": 1,
-    "headline": 1,
-    "category": 1,
-    "key_points": 1,
-    "lead_image": 1,
-    "source_names": 1,
-    "outlet_count": 1,
-    "original_count": 1,
-    "published_at": 1,
-    "first_published_at": 1,
-    "updated_at": 1,
-    "views": 1,
-}
+
+class SitemapEntry(NamedTuple):
+    slug: str
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
 class Page:
-    posts: list[Post]
+    posts: list[PostListing]
     number: int
     has_next: bool
 
@@ -60,8 +49,8 @@ def search_filter(query: str) -> dict[str, Any] | None:
 
 class PostReader:
     def __init__(self, database: Database, page_size: int) -> None:
-        self.posts = database.collection("posts")
-        self.withdrawn = database.collection("withdrawn_posts")
+        self.posts = database.collection(POSTS)
+        self.withdrawn = database.collection(WITHDRAWN_POSTS)
         self.page_size = page_size
 
     async def page(self, number: int, where: dict[str, Any] | None = None) -> Page:
@@ -71,7 +60,7 @@ class PostReader:
         if "$text" in where:
             relevance = {"$meta": "textScore"}
             return await self._page(
-                number, where, {**LISTING, "relevance": relevance}, [("relevance", relevance)]
+                number, where, {**LISTED, "relevance": relevance}, [("relevance", relevance)]
             )
         # The database sorts every post a query matches before it takes a page of them
         # (FerretDB v2 reads no index in order), so the newest posts are asked for first:
@@ -80,9 +69,9 @@ class PostReader:
         now = datetime.now(UTC)
         for window in RECENT_WINDOWS:
             recent = {**where, "updated_at": {"$gte": now - window}}
-            if (page := await self._page(number, recent, LISTING)).has_next:
+            if (page := await self._page(number, recent, LISTED)).has_next:
                 return page
-        return await self._page(number, where, LISTING)
+        return await self._page(number, where, LISTED)
 
     async def _page(
         self,
@@ -98,41 +87,44 @@ class PostReader:
             .limit(self.page_size + 1)
         )
         found = await cursor.to_list(length=self.page_size + 1)
-        return Page(found[: self.page_size], number, len(found) > self.page_size)
+        listed = [PostListing.model_validate(p) for p in found[: self.page_size]]
+        return Page(listed, number, len(found) > self.page_size)
 
     async def by_slug(self, slug: str) -> Post | None:
-        return await self.posts.find_one({"slug": slug})
+        found = await self.posts.find_one({"slug": slug})
+        return Post.model_validate(found) if found else None
 
-    async def successor(self, slug: str, most_merges: int = 10) -> Post | None:
+    async def successor(self, slug: str, most_merges: int = 10) -> PostListing | None:
         """For the slug of a withdrawn post: the post of the story its articles joined
         (following that story's own merges), once that story is published."""
-        withdrawn = await self.withdrawn.find_one({"slug": slug})
+        found = await self.withdrawn.find_one({"slug": slug})
         for _ in range(most_merges):
-            if withdrawn is None:
+            if found is None:
                 return None
-            if post := await self.posts.find_one({"_id": withdrawn["merged_into"]}):
-                return post
-            withdrawn = await self.withdrawn.find_one({"_id": withdrawn["merged_into"]})
+            withdrawn = WithdrawnPost.model_validate(found)
+            if post := await self.posts.find_one({"_id": withdrawn.merged_into}, LISTED):
+                return PostListing.model_validate(post)
+            found = await self.withdrawn.find_one({"_id": withdrawn.merged_into})
         return None
 
-    async def related(self, post: Post, count: int = 4) -> list[Post]:
+    async def related(self, post: Post, count: int = 4) -> list[PostListing]:
         """Posts sharing a tag with `post`, else the latest of its category."""
-        others = {"_id": {"$ne": post["_id"]}}
-        cursor = self.posts.find({**others, "tags": {"$in": post.get("tags") or []}}, LISTING)
+        others = {"_id": {"$ne": post.story_id}}
+        cursor = self.posts.find({**others, "tags": {"$in": list(post.tags)}}, LISTED)
         found = await cursor.sort("updated_at", DESCENDING).limit(count).to_list(length=count)
         if len(found) < count:
-            seen = [post["_id"], *(p["_id"] for p in found)]
-            more = self.posts.find({"_id": {"$nin": seen}, "category": post["category"]}, LISTING)
+            seen = [post.story_id, *(p["_id"] for p in found)]
+            more = self.posts.find({"_id": {"$nin": seen}, "category": post.category}, LISTED)
             found += (
                 await more.sort("updated_at", DESCENDING)
                 .limit(count - len(found))
                 .to_list(length=count)
             )
-        return found
+        return [PostListing.model_validate(p) for p in found]
 
-    async def recent(self, count: int = 6) -> list[Post]:
-        cursor = self.posts.find({}, LISTING).sort("updated_at", DESCENDING).limit(count)
-        return await cursor.to_list(length=count)
+    async def recent(self, count: int = 6) -> list[PostListing]:
+        cursor = self.posts.find({}, LISTED).sort("updated_at", DESCENDING).limit(count)
+        return [PostListing.model_validate(p) for p in await cursor.to_list(length=count)]
 
     async def categories(self) -> list[tuple[str, int]]:
         """Each category that has posts, with how many."""
@@ -143,6 +135,7 @@ class PostReader:
                 counts.append((category, n))
         return counts
 
-    async def all_for_sitemap(self, limit: int = 50_000) -> list[Post]:
+    async def all_for_sitemap(self, limit: int = 50_000) -> list[SitemapEntry]:
         cursor = self.posts.find({}, {"slug": 1, "updated_at": 1}).sort("updated_at", DESCENDING)
-        return await cursor.limit(limit).to_list(length=limit)
+        found = await cursor.limit(limit).to_list(length=limit)
+        return [SitemapEntry(p["slug"], p["updated_at"]) for p in found]

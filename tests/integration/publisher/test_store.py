@@ -6,6 +6,7 @@ import asyncio
 
 from services.publisher.store import Outcome, PostStore
 from shared.db import Database
+from shared.posts import Post
 from tests.factories import make_summary, make_withdrawal
 
 
@@ -33,7 +34,8 @@ async def test_a_redelivered_version_changes_nothing(database: Database):
     await store.publish(make_summary(version=1))
     again = await store.publish(make_summary(version=1, headline="Other words"))
     assert again.outcome is Outcome.UNCHANGED
-    assert again.post["headline"] == "Storm closes Oresund bridge for 14 hours"
+    assert again.post is not None
+    assert again.post.headline == "Storm closes Oresund bridge for 14 hours"
 
 
 async def test_the_slug_never_changes_and_each_update_is_logged(database: Database):
@@ -45,23 +47,28 @@ async def test_the_slug_never_changes_and_each_update_is_logged(database: Databa
         )
     )
     assert updated.outcome is Outcome.UPDATED
+    assert updated.post is not None
+    assert created.post is not None
     assert (
-        updated.post["slug"]
-        == created.post["slug"]
-        == "storm-closes-oresund-bridge-for-14-hours-555555"
+        updated.post.slug == created.post.slug == "storm-closes-oresund-bridge-for-14-hours-555555"
     )
-    assert updated.post["first_published_at"] == created.post["first_published_at"]
-    assert updated.post["updated_at"] >= created.post["updated_at"]
-    assert [c["notes"] for c in updated.post["changes"]] == [
-        ["1 new source: Coast Times", "headline updated"]
+    assert updated.post.first_published_at == created.post.first_published_at
+    assert updated.post.updated_at >= created.post.updated_at
+    assert [c.notes for c in updated.post.changes] == [
+        ("1 new source: Coast Times", "headline updated")
     ]
+    stored = await database.collection("posts").find_one({"_id": "5" * 32})
+    assert stored is not None
+    assert Post.model_validate(stored) == updated.post  # what was written is what was said
 
 
 async def test_two_stories_with_one_headline_get_two_slugs(database: Database):
     store = await store_for(database)
     first = await store.publish(make_summary("a" * 32))
     second = await store.publish(make_summary("a" * 6 + "b" * 26))
-    assert first.post["slug"] != second.post["slug"]
+    assert first.post is not None
+    assert second.post is not None
+    assert first.post.slug != second.post.slug
 
 
 async def test_versions_racing_from_two_replicas_leave_the_newest(database: Database):
@@ -89,8 +96,8 @@ async def test_a_withdrawn_story_leaves_the_site_and_no_late_summary_brings_it_b
     first = await store.withdraw(withdrawal)
     again = await store.withdraw(withdrawal)  # a redelivery records nothing new...
     assert (first.recorded, again.recorded) == (True, False)
-    assert again.record == first.record  # ...and can announce the same withdrawal again
-    assert first.was_on_the_site
+    assert again.post == first.post  # ...and can announce the same withdrawal again
+    assert first.post.was_on_the_site
     late = await store.publish(make_summary(version=2, headline="Late words"))
 
     assert late.outcome is Outcome.WITHDRAWN

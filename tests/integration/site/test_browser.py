@@ -76,8 +76,9 @@ async def test_home_story_and_search_render_in_chromium(database: Database):
             key_points=('The Senate voted 69 to 30. <img src=x onerror="alert(2)">',),
         )
     )
+    assert oresund is not None
     async with running_service("site", database.db.name) as site:
-        story_url = f"{site.url}/story/{oresund['slug']}"
+        story_url = f"{site.url}/story/{oresund.slug}"
         dom = await chromium("--dump-dom", story_url)
         assert "Storm closes Oresund bridge for 14 hours" in dom
         assert "Credited from: HARBOUR NEWS" in dom

@@ -66,4 +66,4 @@ async def test_views_counted_while_the_database_is_away_are_written_when_it_is_b
     assert await views.flush() == 2
     post = await reader.by_slug(slug)
     assert post is not None
-    assert post["views"] == 2
+    assert post.views == 2

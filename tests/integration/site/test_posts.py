@@ -23,7 +23,7 @@ async def test_listings_page_through_recent_and_old_posts_newest_first(database:
 
     pages = [await reader.page(number) for number in (1, 2, 3)]
 
-    assert [[p["headline"] for p in page.posts] for page in pages] == [
+    assert [[p.headline for p in page.posts] for page in pages] == [
         ["Story from today", "Story from yesterday"],
         ["Story from last week", "Story from last month"],
         ["Story from last year"],

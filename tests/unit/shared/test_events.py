@@ -15,6 +15,7 @@ from shared.events import (
     Evidence,
     GroundedText,
     Model,
+    PostPublished,
     SourceCredit,
     StoryArticle,
     article_id_for,
@@ -96,7 +97,7 @@ def test_a_dead_letter_keeps_arbitrary_bytes_through_json():
 
 def test_a_withdrawal_is_schema_version_2_and_names_the_story_that_took_its_articles():
     payload = (EXAMPLES / "posts.published.withdrawn.json").read_text()
-    withdrawal = EVENT_FOR_TOPIC["posts.published"].model_validate_json(payload)
+    withdrawal = PostPublished.model_validate_json(payload)
     assert (withdrawal.schema_version, withdrawal.change) == (2, "withdrawn")
     assert json.loads(withdrawal.model_dump_json()) == json.loads(payload)
     as_version_1 = json.loads(payload) | {"schema_version": 1}
