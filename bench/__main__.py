@@ -19,10 +19,12 @@ from bench.broker import measure_ceiling
 from bench.corpus import backfill, demo_articles, fetched, stories
 from bench.database import FERRETDB_1_MS, POSTS, database_timings
 from bench.pipeline import run_backfill, run_pipeline
-from bench.site import WrkResult, site_against_nginx
+from bench.site import WrkResult, pages_against_nginx, site_when_idle
 from bench.stages import dedup_rate, publisher_rate, summarizer_rate
+from shared.db import Database
 from shared.settings import TopicSettings
 from tests.infra import KAFKA, REPO
+from tests.pipeline import Pipeline
 
 STEADY_RATE = 50.0  # articles a second the news server releases
 BROKER_MESSAGES = 20_000
@@ -84,14 +86,22 @@ async def main() -> dict[str, Any]:
     site_results: list[WrkResult] = []
 
     async def load_the_site(story_page: str) -> None:
-        site_results.extend(await asyncio.to_thread(site_against_nginx, story_page))
+        [load] = await asyncio.to_thread(pages_against_nginx, {"story": story_page})
+        site_results.extend((load.site, load.nginx))
+
+    idle_site: dict[str, Any] = {}
+
+    async def when_idle(pipeline: Pipeline, database: Database) -> None:
+        print("bench: the site with the backfill's posts, the pipeline idle", file=sys.stderr)
+        site = pipeline.services["site"]
+        idle_site.update(await site_when_idle(site.url, site.process.pid, database))
 
     with tempfile.TemporaryDirectory() as workdir:
         run = await run_pipeline(
             backfill(STEADY_ARTICLES), STEADY_RATE, Path(workdir), load_the_site
         )
         print(f"bench: backfill of {BACKFILL_ARTICLES} articles", file=sys.stderr)
-        filled = await run_backfill(backfill(BACKFILL_ARTICLES), Path(workdir))
+        filled = await run_backfill(backfill(BACKFILL_ARTICLES), Path(workdir), when_idle)
     site, static = site_results
 
     return {
@@ -136,6 +146,7 @@ async def main() -> dict[str, Any]:
             for r in (site, static)
         },
         "site_to_nginx_ratio": round(site.requests_per_second / static.requests_per_second, 4),
+        "site_idle": idle_site,
         "broker": {
             **{k: round(v, 1) for k, v in asdict(ceiling).items()},
             "round_trip_per_second": round(ceiling.round_trip_per_second, 1),
@@ -143,6 +154,33 @@ async def main() -> dict[str, Any]:
         "backfill_fraction_of_broker": round(filled.per_second / ceiling.round_trip_per_second, 5),
         "bench_seconds": round(time.monotonic() - began),
     }
+
+
+def site_rows(idle: dict[str, Any]) -> list[tuple[str, str]]:
+    """The idle site's lines of the table."""
+    posts = idle["posts"]
+    rows = [
+        (
+            f"{page} page, idle, {posts:,} posts, 32 conns",
+            f"site {v['site']['requests_per_second']} req/s p99 {v['site']['p99_ms']} ms; "
+            f"nginx {v['nginx']['requests_per_second']} req/s; ratio {v['ratio']:.3f}",
+        )
+        for page, v in idle["pages"].items()
+    ]
+    views, flood = idle["story_views"], idle["unknown_addresses"]
+    rows += [
+        ("story page views", f"{views['counted']:,} counted of {views['requests']:,} requests"),
+        (
+            "unknown addresses, 32 conns",
+            f"{flood['requests_per_second']} req/s p99 {flood['p99_ms']} ms; site RSS "
+            f"{flood['site_rss_mib_before']} -> {flood['site_rss_mib_after']} MiB",
+        ),
+        *(
+            (f"uncached render: {page}", f"{v['median']} ms median, {v['p95']} ms p95")
+            for page, v in idle["uncached_render_ms"].items()
+        ),
+    ]
+    return rows
 
 
 def table(figures: dict[str, Any]) -> str:
@@ -209,6 +247,7 @@ def table(figures: dict[str, Any]) -> str:
             for server, v in figures["site"].items()
         ),
         ("site / nginx", f"{figures['site_to_nginx_ratio']:.3f}"),
+        *site_rows(figures["site_idle"]),
         (
             "broker ceiling (raw aiokafka)",
             f"produce {figures['broker']['produce_per_second']:.0f}/s, consume "

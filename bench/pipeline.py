@@ -149,11 +149,14 @@ BACKFILL_SOURCE = """sources:
 
 
 async def run_backfill(
-    articles: list[DemoArticle], workdir: Path, quiet_seconds: float = 30.0
+    articles: list[DemoArticle],
+    workdir: Path,
+    while_idle: Callable[[Pipeline, Database], Awaitable[None]],
+    quiet_seconds: float = 30.0,
 ) -> BackfillRun:
     """Every article at once, as one JSONL archive (each line names its outlet); wait until
     the posts account for every article but the exact duplicates, or nothing has moved for
-    `quiet_seconds`."""
+    `quiet_seconds`; then, the pipeline up and idle, await `while_idle`."""
     expected = len({content_fingerprint(a.title, a.text) for a in articles})
     async with news_and_database(NewsServer(articles)) as (base, database):
         sources = workdir / "sources-backfill.yaml"
@@ -182,6 +185,7 @@ async def run_backfill(
                     on_site, last_change = now_on_site, time.monotonic()
             memory = peak_memory(pipeline)
             report = await audit(KafkaConnection(KAFKA), database)
+            await while_idle(pipeline, database)
             return BackfillRun(
                 len(articles),
                 expected,

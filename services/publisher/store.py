@@ -94,6 +94,8 @@ class PostStore:
         await self.posts.create_index([("category", ASCENDING), ("updated_at", DESCENDING)])
         await self.posts.create_index([("source_names", ASCENDING), ("updated_at", DESCENDING)])
         await self.posts.create_index([("updated_at", DESCENDING)])
+        # An unknown address is looked up here too (a merged story's old slug).
+        await self.withdrawn.create_index("slug")
         # The site's search: words of the headline, tags and key points, stemmed. Documents
         # name no text-search language of their own (`language` is not ours to give).
         await self.posts.create_index(

@@ -11,7 +11,7 @@ from faststream.asgi import AsgiFastStream
 from faststream.middlewares import AckPolicy
 
 from services.site.cache import PageCache
-from services.site.pages import Site, tags_changed_by
+from services.site.pages import Site
 from services.site.posts import PostReader
 from services.site.routes import make_pages
 from services.site.settings import SiteSettings
@@ -42,7 +42,7 @@ def create_app(settings: SiteSettings) -> AsgiFastStream:
         "No group: every replica of the site receives every event.",
     )
     async def on_post(post: PostPublished) -> None:
-        cache.invalidate(tags_changed_by(post))
+        site.changed(post)
 
     async def flush_views() -> None:
         await views.run(settings.views_flush_seconds)

@@ -95,6 +95,7 @@ class Site:
         self.views = views
         self.templates = make_environment()
         self._away_until = 0.0
+        self._chrome: tuple[float, dict[str, Any]] | None = None  # (read at, context)
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -175,11 +176,29 @@ class Site:
                 return False
         return False
 
+    def changed(self, post: PostPublished) -> None:
+        """A post was published or withdrawn: drop what it changes."""
+        self.cache.invalidate(tags_changed_by(post))
+        self._chrome = None
+
+    def forget(self) -> None:
+        """Drop every page and the chrome (tests; an operator's reset)."""
+        self.cache.clear()
+        self._chrome = None
+
+    async def chrome(self) -> dict[str, Any]:
+        """What every page shows around its content (the categories, the recent posts):
+        read once for all pages, again after a post changes or `page_cache_seconds`."""
+        now = time.monotonic()
+        if self._chrome is None or now - self._chrome[0] > self.settings.page_cache_seconds:
+            categories = await self.reader.categories()
+            recent = await self.reader.recent()
+            self._chrome = (now, {"categories": categories, "recent": recent})
+        return self._chrome[1]
+
     async def html(self, template: str, status: int = 200, **context: Any) -> Rendered:
-        if "categories" not in context:
-            context["categories"] = await self.reader.categories()
-        if "recent" not in context:
-            context["recent"] = await self.reader.recent()
+        if "categories" not in context or "recent" not in context:
+            context = {**await self.chrome(), **context}
         body = self.templates.get_template(template).render(
             site_name=self.settings.site_name, site_url=self.settings.site_url, **context
         )
