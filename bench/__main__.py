@@ -18,6 +18,7 @@ from typing import Any
 from bench.broker import measure_ceiling
 from bench.corpus import backfill, demo_articles, fetched, stories
 from bench.database import FERRETDB_1_MS, POSTS, database_timings
+from bench.lighthouse import scores as lighthouse_scores
 from bench.pipeline import run_backfill, run_pipeline
 from bench.site import WrkResult, pages_against_nginx, site_when_idle
 from bench.stages import dedup_rate, publisher_rate, summarizer_rate
@@ -90,15 +91,26 @@ async def main() -> dict[str, Any]:
         site_results.extend((load.site, load.nginx))
 
     idle_site: dict[str, Any] = {}
+    lighthouse: dict[str, dict[str, float]] = {}
+
+    async def lighthouse_while_ingesting(site_url: str, story_page: str) -> None:
+        for page, url in (("home", f"{site_url}/"), ("story", story_page)):
+            lighthouse[page] = await asyncio.to_thread(lighthouse_scores, url)
 
     async def when_idle(pipeline: Pipeline, database: Database) -> None:
         print("bench: the site with the backfill's posts, the pipeline idle", file=sys.stderr)
+        # Idle: no source polled (the fetcher would read the 16 MB archive every 5 s).
+        pipeline.services["fetcher"].terminate()
         site = pipeline.services["site"]
         idle_site.update(await site_when_idle(site.url, site.process.pid, database))
 
     with tempfile.TemporaryDirectory() as workdir:
         run = await run_pipeline(
-            backfill(STEADY_ARTICLES), STEADY_RATE, Path(workdir), load_the_site
+            backfill(STEADY_ARTICLES),
+            STEADY_RATE,
+            Path(workdir),
+            load_the_site,
+            lighthouse_while_ingesting,
         )
         print(f"bench: backfill of {BACKFILL_ARTICLES} articles", file=sys.stderr)
         filled = await run_backfill(backfill(BACKFILL_ARTICLES), Path(workdir), when_idle)
@@ -147,6 +159,7 @@ async def main() -> dict[str, Any]:
         },
         "site_to_nginx_ratio": round(site.requests_per_second / static.requests_per_second, 4),
         "site_idle": idle_site,
+        "lighthouse_while_ingesting": lighthouse,
         "broker": {
             **{k: round(v, 1) for k, v in asdict(ceiling).items()},
             "round_trip_per_second": round(ceiling.round_trip_per_second, 1),
@@ -248,6 +261,13 @@ def table(figures: dict[str, Any]) -> str:
         ),
         ("site / nginx", f"{figures['site_to_nginx_ratio']:.3f}"),
         *site_rows(figures["site_idle"]),
+        *(
+            (
+                f"lighthouse (mobile), {page} page, ingesting",
+                ", ".join(f"{name} {score:.2f}" for name, score in scores.items()),
+            )
+            for page, scores in figures["lighthouse_while_ingesting"].items()
+        ),
         (
             "broker ceiling (raw aiokafka)",
             f"produce {figures['broker']['produce_per_second']:.0f}/s, consume "

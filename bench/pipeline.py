@@ -8,10 +8,11 @@ import asyncio
 import statistics
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -75,11 +76,14 @@ async def run_pipeline(
     per_second: float,
     workdir: Path,
     while_running: Callable[[str], Awaitable[None]],
+    while_ingesting: Callable[[str, str], Coroutine[Any, Any, None]],
     quiet_seconds: float = 30.0,
 ) -> PipelineRun:
-    """Release `articles` at `per_second`; wait until every one is on the site or nothing
-    new has appeared for `quiet_seconds` after the last release; then, the pipeline still
-    up, await `while_running` with the address of a story page."""
+    """Release `articles` at `per_second`; from the first post on the site, run
+    `while_ingesting` (the site's address and a story page's) beside the ingestion; wait
+    until every article is on the site or nothing new has appeared for `quiet_seconds`
+    after the last release; then, the pipeline still up, await `while_running` with the
+    address of a story page."""
     news = NewsServer(articles, per_second=per_second, initial=0)
     async with news_and_database(news) as (base, database):
         released_at = {f"{base}/articles/{a.slug}": n / per_second for n, a in enumerate(articles)}
@@ -93,7 +97,15 @@ async def run_pipeline(
             visible_at: dict[str, float] = {}
             last_news = started
             last_release = started + len(articles) / per_second
+            beside: asyncio.Task[None] | None = None
             while len(visible_at) < len(articles):
+                if beside is None and (
+                    first := await database.collection("posts").find_one({}, {"slug": 1})
+                ):
+                    site = pipeline.services["site"].url
+                    beside = asyncio.create_task(
+                        while_ingesting(site, f"{site}/story/{first['slug']}")
+                    )
                 now = time.monotonic()
                 async for post in database.collection("posts").find({}, {"sources.url": 1}):
                     for source in post["sources"]:
@@ -105,6 +117,8 @@ async def run_pipeline(
                     break
                 await asyncio.sleep(1.0)
             finished = max(visible_at.values(), default=0.0)
+            if beside is not None:
+                await beside
             memory = peak_memory(pipeline)
             shown = await database.collection("posts").find_one({}, {"slug": 1})
             story_page = f"{pipeline.services['site'].url}/story/{shown['slug']}" if shown else ""

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from pymongo.errors import PyMongoError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from services.site.bots import is_bot
 from services.site.cache import CachedPage, PageCache
@@ -406,6 +406,10 @@ class Site:
             return self._xml("sitemap.xml", newest(posts), posts=posts, categories=categories)
 
         return await self.respond(request, "sitemap", render, ("sitemap",))
+
+    async def favicon(self, request: Request) -> Response:
+        """Browsers ask for /favicon.ico whatever the page names: the site's icon."""
+        return RedirectResponse("/static/favicon.svg", status_code=301)
 
     async def robots(self, request: Request) -> Response:
         return PlainTextResponse(

@@ -32,6 +32,7 @@ def make_pages(site: Site) -> ASGIApp:
             Route("/atom.xml", site.atom),
             Route("/sitemap.xml", site.sitemap),
             Route("/robots.txt", site.robots),
+            Route("/favicon.ico", site.favicon),
             Route("/api/posts", api.posts),
             Route("/api/posts/{slug}", api.post),
             Route("/api/categories", api.categories),
