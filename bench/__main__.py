@@ -18,6 +18,7 @@ from typing import Any
 from bench.broker import measure_ceiling
 from bench.corpus import backfill, demo_articles, fetched, stories
 from bench.database import FERRETDB_1_MS, POSTS, database_timings
+from bench.dedup_memory import in_a_process
 from bench.lighthouse import scores as lighthouse_scores
 from bench.pipeline import run_backfill, run_pipeline
 from bench.site import WrkResult, pages_against_nginx, site_when_idle
@@ -32,17 +33,6 @@ BROKER_MESSAGES = 20_000
 STEADY_ARTICLES = 1000  # 20 s of release at STEADY_RATE
 BACKFILL_ARTICLES = 10_000
 DEDUP_MEMORY_AT = (10_000, 30_000, 50_000)
-
-
-async def dedup_memory(*arguments: str) -> dict[str, Any]:
-    """bench.dedup_memory in a process of its own, so its RSS is the deduplicator's."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.dedup_memory", *arguments, stdout=asyncio.subprocess.PIPE
-    )
-    out, _ = await process.communicate()
-    if process.returncode:
-        raise SystemExit(f"bench: bench.dedup_memory {' '.join(arguments)} failed")
-    return dict(json.loads(out.decode().splitlines()[-1]))
 
 
 def machine() -> str:
@@ -77,11 +67,11 @@ async def main() -> dict[str, Any]:
     publisher = await publisher_rate(summaries)
 
     print("bench: the deduplicator's memory and restart over 50,000 articles", file=sys.stderr)
-    bounded = await dedup_memory(*map(str, DEDUP_MEMORY_AT))
-    unbounded = await dedup_memory(str(DEDUP_MEMORY_AT[0]), "--retain-all")
+    bounded = await in_a_process(*map(str, DEDUP_MEMORY_AT))
+    unbounded = await in_a_process(str(DEDUP_MEMORY_AT[0]), "--retain-all")
 
     print(f"bench: the database's reads and writes at {POSTS:,} posts", file=sys.stderr)
-    database = await database_timings(summaries, fetched(articles[0]))
+    database, renders_at_posts = await database_timings(summaries, fetched(articles[0]))
 
     print(f"bench: pipeline at {STEADY_RATE:.0f} articles/s, then wrk", file=sys.stderr)
     site_results: list[WrkResult] = []
@@ -159,6 +149,7 @@ async def main() -> dict[str, Any]:
         },
         "site_to_nginx_ratio": round(site.requests_per_second / static.requests_per_second, 4),
         "site_idle": idle_site,
+        "uncached_render_ms_at_database_posts": renders_at_posts,
         "lighthouse_while_ingesting": lighthouse,
         "broker": {
             **{k: round(v, 1) for k, v in asdict(ceiling).items()},
@@ -261,6 +252,13 @@ def table(figures: dict[str, Any]) -> str:
         ),
         ("site / nginx", f"{figures['site_to_nginx_ratio']:.3f}"),
         *site_rows(figures["site_idle"]),
+        *(
+            (
+                f"uncached render at {figures['database']['posts']:,} posts: {page}",
+                f"{v['median']} ms median, {v['p95']} ms p95",
+            )
+            for page, v in figures["uncached_render_ms_at_database_posts"].items()
+        ),
         *(
             (
                 f"lighthouse (mobile), {page} page, ingesting",

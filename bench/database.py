@@ -9,7 +9,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from bench.site import uncached_render_ms
 from services.deduplicator.journal import Journal
 from services.deduplicator.settings import DeduplicatorSettings
 from services.deduplicator.state import Assignment, DedupState
@@ -54,8 +56,9 @@ def one_assignment(article: ArticleFetched) -> Assignment:
 
 async def database_timings(
     summaries: list[StorySummarized], article: ArticleFetched, seed: int = 7
-) -> dict[str, Timing]:
-    """Each figure of the bench's database line, on a scratch database of its own."""
+) -> tuple[dict[str, Timing], dict[str, Any]]:
+    """Each figure of the bench's database line, on a scratch database of its own, and
+    each page of the site rendered uncached over its posts."""
     chance = random.Random(seed)
     async with scratch_database("pressroom_bench") as database:
         store = PostStore(database)
@@ -95,7 +98,17 @@ async def database_timings(
         async def search(n: int) -> object:
             return await reader.page(1, search_filter(" ".join(chance.sample(words, 2))))
 
-        return {
+        story = chance.choice(posts)
+        renders = await uncached_render_ms(
+            database.db.name,
+            {
+                "story": f"/story/{story.slug}",
+                "home": "/",
+                "category": f"/category/{story.category.lower()}",
+                "search": f"/search?q={chance.choice(words)}",
+            },
+        )
+        timings = {
             "slug_lookup_ms": await timed(lambda n: reader.by_slug(chance.choice(slugs))),
             "category_listing_ms": await timed(
                 lambda n: reader.page(1, {"category": chance.choice(categories)})
@@ -104,3 +117,4 @@ async def database_timings(
             "views_flush_100_stories_ms": await timed(flush_views, samples=50),
             "journal_append_ms": await timed(lambda n: journal.append(n + 10, assignment)),
         }
+        return timings, renders

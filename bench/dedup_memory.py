@@ -113,12 +113,18 @@ async def restarted(database: str, position: int, retention_hours: float | None)
     arguments = ["--restart", database, str(position)]
     if retention_hours is not None:
         arguments.append(f"--retention-hours={retention_hours}")
+    return await in_a_process(*arguments)
+
+
+async def in_a_process(*arguments: str) -> dict[str, Any]:
+    """`python -m bench.dedup_memory` with `arguments` in a process of its own (so that its
+    RSS is the deduplicator's): its JSON line."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.dedup_memory", *arguments, stdout=asyncio.subprocess.PIPE
     )
     out, _ = await process.communicate()
     if process.returncode:
-        raise SystemExit(f"bench: the restart from {database} failed")
+        raise SystemExit(f"bench: bench.dedup_memory {' '.join(arguments)} failed")
     return dict(json.loads(out.decode().splitlines()[-1]))
 
 

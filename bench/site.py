@@ -65,28 +65,31 @@ def _milliseconds(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+def each_request(request: str) -> str:
+    """A wrk script whose every request is made by `request` (Lua), which may use the
+    thread's `id` and the request's number `n`."""
+    return f"""
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("id", threads) end
+function init(args) n = 0 end
+function request()
+  n = n + 1
+  return {request}
+end
+"""
+
+
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
 # Each request a reader of its own: thread id and request number in the User-Agent.
-READERS_LUA = """
-local threads = 0
-function setup(thread) threads = threads + 1; thread:set("id", threads) end
-function init(args) n = 0 end
-function request()
-  n = n + 1
-  return wrk.format(nil, nil, {["User-Agent"] =
-    "Mozilla/5.0 (X11; Linux x86_64; reader " .. id .. "-" .. n .. ") Firefox/128.0"})
-end
-"""
+READERS_LUA = each_request(
+    'wrk.format(nil, nil, {["User-Agent"] = '
+    '"Mozilla/5.0 (X11; Linux x86_64; reader " .. id .. "-" .. n .. ") Firefox/128.0"})'
+)
 # Each request an address the site has never seen.
-UNKNOWN_LUA = """
-local threads = 0
-function setup(thread) threads = threads + 1; thread:set("id", threads) end
-function init(args) n = 0 end
-function request()
-  n = n + 1
-  return wrk.format(nil, "/story/no-such-story-" .. id .. "-" .. n,
-    {["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"})
-end
-"""
+UNKNOWN_LUA = each_request(
+    'wrk.format(nil, "/story/no-such-story-" .. id .. "-" .. n, '
+    f'{{["User-Agent"] = "{BROWSER_UA}"}})'
+)
 WRK_SECONDS = int(os.environ.get("PRESSROOM_BENCH_WRK_SECONDS", "10"))
 
 
@@ -141,7 +144,7 @@ class PageLoad:
         return self.site.requests_per_second / self.nginx.requests_per_second
 
 
-BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}
+BROWSER = {"user-agent": BROWSER_UA}
 
 
 def _serving_static(bodies: dict[str, bytes]) -> tuple[subprocess.Popen[bytes], str, Path]:

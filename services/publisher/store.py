@@ -94,6 +94,8 @@ class PostStore:
         await self.posts.create_index([("category", ASCENDING), ("updated_at", DESCENDING)])
         await self.posts.create_index([("source_names", ASCENDING), ("updated_at", DESCENDING)])
         await self.posts.create_index([("updated_at", DESCENDING)])
+        # A story page's related posts: those sharing a tag, newest first.
+        await self.posts.create_index([("tags", ASCENDING), ("updated_at", DESCENDING)])
         # An unknown address is looked up here too (a merged story's old slug).
         await self.withdrawn.create_index("slug")
         # The site's search: words of the headline, tags and key points, stemmed. Documents
