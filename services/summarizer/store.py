@@ -138,6 +138,12 @@ class SummaryQueue:
         )
         await self.release(story)
 
+    async def drop(self, story: StoryUpdated) -> None:
+        """Nothing to summarise (the story was withdrawn): off the queue, whatever version
+        its entry waits at (`accept` writes the text before the entry)."""
+        await self.stories.update_one({"_id": story.story_id}, {"$set": {"due_at": None}})
+        await self.release(story)
+
     async def release(self, story: StoryUpdated) -> None:
         """Let the story go (a newer version, a failure to retry, a shutdown)."""
         await self.stories.update_one(

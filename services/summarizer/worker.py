@@ -87,6 +87,10 @@ class SummaryWorker:
 
     async def _summarize(self, claimed: ClaimedStory) -> None:
         story = claimed.story
+        if story.withdrawn:  # withdrawn after it was queued: its text is the withdrawal
+            await self.queue.drop(story)
+            summaries_total.labels("withdrawn").inc()
+            return
         try:
             with summary_seconds.time():
                 summary, report = await self.summarizer.summarize(story)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.summarizer.store import SummaryQueue
+from services.summarizer.draft import ExtractiveBackend
+from services.summarizer.store import ClaimedStory, SummaryQueue
+from services.summarizer.summarizer import Summarizer
+from services.summarizer.worker import SummaryWorker
 from shared.db import Database
+from shared.events import StorySummarized
 from tests.factories import make_story, make_withdrawal
 from tests.unit.summarizer.stories import HARBOUR, NORDIC
 
@@ -25,3 +29,33 @@ async def test_a_story_withdrawn_before_its_summary_is_never_claimed(database: D
     assert claimed.story == taker
     assert await queue.claim_due(later) is None
     assert not await queue.accept(merged)  # the withdrawal is newer than the story was
+
+
+async def test_a_story_withdrawn_while_it_waits_is_dropped_not_dead_lettered(database: Database):
+    """`accept` writes a story's text before its queue entry: a worker that claims the
+    entry in between (or after a crash there) reads the withdrawal. Seen in the fault test:
+    five failed attempts ("max() arg is an empty sequence"), then a dead letter."""
+    queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    merged = make_story(HARBOUR, version=1)
+    assert await queue.accept(merged)
+    withdrawal = make_withdrawal(version=2, merged_into="6" * 32)
+    await queue.texts.update_one(  # the withdrawal's first write, and no second
+        {"_id": merged.story_id}, {"$set": {"version": 2, "story": withdrawal.model_dump_json()}}
+    )
+    letters: list[str] = []
+
+    async def dead_letter(claimed: ClaimedStory, reason: str) -> None:
+        letters.append(reason)
+
+    async def publish(summary: StorySummarized) -> None:
+        raise AssertionError("a withdrawn story is not summarised")
+
+    worker = SummaryWorker(
+        queue, Summarizer(ExtractiveBackend(200)), publish, dead_letter, max_attempts=1
+    )
+    assert await worker.step()  # the entry was due: claimed, found withdrawn, dropped
+
+    assert letters == []
+    assert await queue.pending() == 0
+    assert await worker.step() is False
