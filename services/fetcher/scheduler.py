@@ -2,8 +2,9 @@
 
 Claiming a due source is one atomic update in MongoDB, so two replicas never announce
 one poll twice; the announcement is keyed by source, so one consumer polls it. A claim
-whose announcement fails (the broker restarting) is released at once: the source is due
-again at the next tick, not when its claim runs out.
+whose announcement fails (the broker restarting) is released at once, and so is a claim
+whose reply was lost (the database restarting as it answered): the source is due again at
+the next tick, not when its claim runs out.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -30,6 +32,7 @@ class Scheduler:
         self.sources = sources
         self.announce = announce
         self.tick_seconds = tick_seconds
+        self._unsettled: list[str] = []  # claims that may have been made, their reply lost
 
     async def run(self) -> None:
         while True:
@@ -42,8 +45,19 @@ class Scheduler:
             await asyncio.sleep(self.tick_seconds)
 
     async def announce_due(self) -> int:
+        while self._unsettled:
+            await self.sources.release_claim(self._unsettled[0])
+            self._unsettled.pop(0)
         count = 0
-        while (source_id := await self.sources.claim_due()) is not None:
+        while True:
+            claim = uuid.uuid4().hex
+            try:
+                source_id = await self.sources.claim_due(claim)
+            except Exception:
+                self._unsettled.append(claim)
+                raise
+            if source_id is None:
+                break
             try:
                 await self.announce(SourceDue(source_id=source_id, due_at=datetime.now(UTC)))
             except Exception:

@@ -64,16 +64,24 @@ class SourceStore:
         document = await self.sources.find_one({"_id": source_id})
         return SourceState.from_document(document) if document else None
 
-    async def claim_due(self, now: datetime | None = None) -> str | None:
-        """The id of one source due to be polled, now marked in flight (by this replica)."""
+    async def claim_due(self, claim: str, now: datetime | None = None) -> str | None:
+        """The id of one source due to be polled, now marked in flight under `claim` (a
+        token of the caller's: should the reply be lost, `release_claim` finds it)."""
         now = now or datetime.now(UTC)
         document = await self.sources.find_one_and_update(
             {"state.next_poll_at": {"$lte": now}},
-            {"$set": {"state.next_poll_at": now + IN_FLIGHT}},
+            {"$set": {"state.next_poll_at": now + IN_FLIGHT, "state.claim": claim}},
             sort=[("state.next_poll_at", 1)],
             projection={"_id": 1},
         )
         return document["_id"] if document else None
+
+    async def release_claim(self, claim: str, now: datetime | None = None) -> None:
+        """A claim whose reply was lost (the database restarting as it answered): whichever
+        source it took, if any, is due again at once."""
+        await self.sources.update_one(
+            {"state.claim": claim}, {"$set": {"state.next_poll_at": now or datetime.now(UTC)}}
+        )
 
     async def release(self, source_id: str, now: datetime | None = None) -> None:
         """A claimed poll that was never announced: due again at once, not after

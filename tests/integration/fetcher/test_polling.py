@@ -5,9 +5,11 @@ announce is due again at once, not when its claim runs out."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 import pytest
 from aiokafka.errors import KafkaConnectionError
+from pymongo.errors import AutoReconnect
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -72,5 +74,33 @@ async def test_a_poll_the_broker_could_not_announce_is_due_again_at_once(databas
     with pytest.raises(KafkaConnectionError):
         await Scheduler(sources, broker_restarting, tick_seconds=1).announce_due()
     assert await Scheduler(sources, broker_back, tick_seconds=1).announce_due() == 1
+
+    assert [due.source_id for due in announced] == ["wire"]
+
+
+class ReplyLost(SourceStore):
+    """The database restarting as it answers: the claim is made, its reply never arrives."""
+
+    async def claim_due(self, claim: str, now: datetime | None = None) -> str | None:
+        await super().claim_due(claim, now)
+        raise AutoReconnect("127.0.0.1:27017: connection is already closed")
+
+
+async def test_a_claim_whose_reply_was_lost_is_due_again_at_the_next_tick(database: Database):
+    """Seen in the fault test: FerretDB restarted as it answered a claim, and the source
+    waited out its 15-minute claim with new articles in its feed."""
+    await SourceStore(database).sync(
+        [SourceConfig(id="wire", name="Wire", url="https://wire.example/feed")]
+    )
+    announced: list[SourceDue] = []
+
+    async def announce(due: SourceDue) -> None:
+        announced.append(due)
+
+    scheduler = Scheduler(ReplyLost(database), announce, tick_seconds=1)
+    with pytest.raises(AutoReconnect):
+        await scheduler.announce_due()
+    scheduler.sources = SourceStore(database)  # the database is back
+    assert await scheduler.announce_due() == 1
 
     assert [due.source_id for due in announced] == ["wire"]
