@@ -25,6 +25,7 @@ class SourceState:
     last_error: str | None = None
     next_poll_at: datetime | None = None
     emitted: int = 0
+    claim: str | None = None  # the token of the scheduler's latest claim
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> SourceState:
