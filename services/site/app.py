@@ -38,7 +38,8 @@ def create_app(settings: SiteSettings) -> AsgiFastStream:
         auto_offset_reset="latest",
         ack_policy=AckPolicy.MANUAL,  # never acked: no group, so no offsets to commit
         title="posts.published:site",
-        description="Posts created or updated: the site invalidates the pages each changes. "
+        description="Posts created, updated or withdrawn: the site invalidates the pages each "
+        "changes. "
         "No group: every replica of the site receives every event.",
     )
     async def on_post(post: PostPublished) -> None:

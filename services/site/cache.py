@@ -1,12 +1,13 @@
 """Rendered responses kept in memory: least recently used first out, bounded in bytes.
 
 Each page is stored with tags naming what it shows (`post:<slug>`, `category:<name>`,
-`listings`, ...); a published post invalidates the tags it changes, not the whole cache.
+`home`, `sources`, `search`, `sitemap`); a published post invalidates the tags it changes,
+not the whole cache.
 A page rendered from what the database held before an invalidation of one of its tags is
 not stored after it: `put` takes the sequence number its render began at.
 
-An expired page is kept until it is pushed out, so that it can still be served, marked
-stale, when the database cannot be reached to render it again.
+An expired page is kept until it is pushed out, so that it can still be served when the
+database cannot be reached to render it again.
 """
 
 from __future__ import annotations

@@ -141,10 +141,6 @@ class Site:
             raise DatabaseAway(key)
         return page
 
-    @property
-    def database_away(self) -> bool:
-        return time.monotonic() < self._away_until
-
     def answer(self, request: Request, page: CachedPage) -> Response:
         headers = self._validators(page)
         if page.location is not None:
