@@ -2,6 +2,8 @@
 # (fetcher, deduplicator, summarizer, publisher, site, digest):
 #   docker build --build-arg SERVICE=site -t pressroom-site .
 ARG PYTHON_VERSION=3.11.14
+# pyproject.toml's version (tests/unit/test_deploy.py keeps the two the same).
+ARG PRESSROOM_VERSION=0.1.0
 
 # -- build: the pinned dependencies and the project, into a virtualenv ------------------
 FROM python:${PYTHON_VERSION}-slim AS build
@@ -10,7 +12,7 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 COPY requirements.lock ./
 RUN /opt/venv/bin/pip install --no-deps -r requirements.lock
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY shared ./shared
 COPY services ./services
 RUN /opt/venv/bin/pip install --no-deps .
@@ -18,6 +20,11 @@ RUN /opt/venv/bin/pip install --no-deps .
 # -- run: the virtualenv and the sources file, as a user without privileges -------------
 FROM python:${PYTHON_VERSION}-slim AS run
 ARG SERVICE
+ARG PRESSROOM_VERSION
+LABEL org.opencontainers.image.title="pressroom-${SERVICE}" \
+      org.opencontainers.image.description="Pressroom ${SERVICE}: news feeds to a public AI news site" \
+      org.opencontainers.image.version="${PRESSROOM_VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0"
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PRESSROOM_SERVICE=${SERVICE} \

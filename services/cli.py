@@ -15,6 +15,7 @@ import typer
 from shared.kafka_connection import KafkaConnection
 from shared.settings import ServiceSettings, TopicSettings, load_settings
 from shared.topic_admin import create_topics, describe_topics
+from shared.version import VERSION
 
 if TYPE_CHECKING:
     from services.fetcher.settings import FetcherSettings
@@ -30,6 +31,23 @@ dlq_app = typer.Typer(help="Dead-letter topics: inspect and replay.", no_args_is
 app.add_typer(dlq_app, name="dlq")
 eval_app = typer.Typer(help="Measure quality on labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+
+
+def show_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"pressroom {VERSION}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=show_version, is_eager=True, help="Say the version."),
+    ] = False,
+) -> None:
+    """Pressroom: turns news feeds into a public AI news site."""
+
 
 SERVICES = ("fetcher", "deduplicator", "summarizer", "publisher", "digest", "site")
 

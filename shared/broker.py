@@ -47,3 +47,12 @@ def make_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
         )
     )
     return broker
+
+
+def dead_letters_of(broker: KafkaBroker) -> DeadLetterPolicy:
+    """The dead-letter policy `make_broker` installed, for work that gives up outside a
+    handler (the summarizer's worker): its letters are counted like every other."""
+    for middleware in broker.config.broker_middlewares:
+        if isinstance(middleware, DeadLetterPolicy):
+            return middleware
+    raise LookupError("this broker was not made by make_broker")

@@ -18,6 +18,9 @@ from datetime import UTC, datetime, timedelta
 from pymongo.errors import OperationFailure
 
 from shared.db import Database, is_duplicate_key
+from shared.retry import Backoff
+
+CLAIM_BACKOFF = Backoff(first_seconds=0.005, max_seconds=0.2)  # claims are held briefly
 
 
 class Claims:
@@ -37,7 +40,7 @@ class Claims:
         """Hold `key` for the block; wait (with capped backoff) while another holds it, in
         this process or another."""
         holder = f"{self.process}:{uuid.uuid4().hex[:8]}"
-        delay = 0.005
+        tries = 0
         while True:
             now = datetime.now(UTC)
             try:
@@ -50,8 +53,8 @@ class Claims:
             except OperationFailure as error:
                 if not is_duplicate_key(error):
                     raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.2)
+                tries += 1
+                await asyncio.sleep(CLAIM_BACKOFF.seconds(tries))
         try:
             yield
         finally:

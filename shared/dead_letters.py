@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,34 +24,22 @@ from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 from pydantic import ValidationError
-from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, PyMongoError
 
 from shared import metrics
-from shared.db import is_server_away
 from shared.events import DEAD_LETTER_ORIGINAL_BYTES, DeadLetter
+from shared.retry import Backoff, Failure, classify
 from shared.topics import DLQ_SUFFIX, dead_letter_topic
 
 logger = logging.getLogger(__name__)
-
-MALFORMED = (ValidationError, DependsValidationError, json.JSONDecodeError, UnicodeDecodeError)
-# The broker or the database being away (restarting, electing a leader, timing out) is
-# never the message's fault: any Kafka error a handler meets is one of those.
-OUTAGES = (ConnectionFailure, AutoReconnect, NetworkTimeout, KafkaError)
-
-
-def is_outage(error: BaseException) -> bool:
-    """The broker or the database is away: one of OUTAGES, or the database answering that
-    it cannot reach its storage (FerretDB while PostgreSQL restarts)."""
-    return isinstance(error, OUTAGES) or (isinstance(error, PyMongoError) and is_server_away(error))
-
-
-class MalformedEvent(ValueError):
-    """Raised by a handler for an event that can never be processed, whatever the retries."""
+HANDLER_BACKOFF = Backoff(first_seconds=0.5, max_seconds=30.0)
 
 
 def _describe(error: BaseException) -> str:
     if isinstance(error, ValidationError | DependsValidationError):
         return f"invalid event: {error}"[:4000]
+    if isinstance(error, MessageSizeTooLargeError):
+        # What the handler would publish can never be sent: no retry changes that.
+        return f"oversize: {type(error).__name__}: {error}"[:4000]
     return f"{type(error).__name__}: {error}"[:4000]
 
 
@@ -66,27 +53,24 @@ class DeadLetterPolicy:
         service: str,
         max_attempts: int,
         max_event_bytes: int,
-        backoff_seconds: float = 0.5,
-        max_backoff_seconds: float = 30.0,
+        backoff: Backoff = HANDLER_BACKOFF,
     ) -> None:
         self.broker = broker
         self.service = service
         self.max_attempts = max_attempts
         self.max_event_bytes = max_event_bytes
-        self.backoff_seconds = backoff_seconds
-        self.max_backoff_seconds = max_backoff_seconds
+        self.backoff = backoff
 
     def __call__(self, msg: Any, /, *, context: Any) -> _DeadLetterMiddleware:
         return _DeadLetterMiddleware(msg, context=context, policy=self)
 
-    def backoff(self, attempt: int) -> float:
-        return float(min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1)))
-
     async def send(self, message: StreamMessage[Any], reason: str, attempts: int) -> None:
+        """Dead-letter a consumed message: its topic's `.dlq` gets the reason and (a
+        bounded prefix of) the original."""
         record = message.raw_message
-        topic, key, body = record.topic, record.key, message.body
+        key, body = record.key, message.body
         letter = DeadLetter(
-            topic=topic,
+            topic=record.topic,
             partition=record.partition,
             offset=record.offset,
             key=key.decode("utf-8", "replace") if isinstance(key, bytes) else key,
@@ -97,29 +81,30 @@ class DeadLetterPolicy:
             original_bytes=len(body),
             original_sha256=hashlib.sha256(body).hexdigest(),
         )
-        kind = reason.split(":", 1)[0]
+        await self.deliver(letter, key)
+
+    async def deliver(self, letter: DeadLetter, key: bytes | None = None) -> None:
+        """Publish `letter` to the `.dlq` of its topic, keyed as its original (`key`, else
+        the letter's), waiting out a broker outage; and count it (the dead-letter alert
+        watches that count)."""
         logger.warning(
             "dead-lettered a message",
-            extra={"topic": topic, "offset": record.offset, "reason": reason},
+            extra={"topic": letter.topic, "offset": letter.offset, "reason": letter.error},
         )
-        await self._until_delivered(
-            lambda: self.broker.publish(
-                letter.model_dump_json().encode(), dead_letter_topic(topic), key=key
-            ),
-            topic,
-        )
-        metrics.dead_letters_total.labels(self.service, topic, kind).inc()
-
-    async def _until_delivered(self, publish: Callable[[], Awaitable[Any]], topic: str) -> None:
-        attempt = 0
+        body = letter.model_dump_json().encode()
+        if key is None and letter.key is not None:
+            key = letter.key.encode()
+        outages = 0
         while True:
-            attempt += 1
             try:
-                await publish()
-                return
+                await self.broker.publish(body, dead_letter_topic(letter.topic), key=key)
+                break
             except KafkaError:
-                metrics.handler_retries_total.labels(self.service, topic, "outage").inc()
-                await asyncio.sleep(self.backoff(attempt))
+                outages += 1
+                metrics.handler_retries_total.labels(self.service, letter.topic, "outage").inc()
+                await asyncio.sleep(self.backoff.seconds(outages))
+        kind = letter.error.split(":", 1)[0]
+        metrics.dead_letters_total.labels(self.service, letter.topic, kind).inc()
 
 
 class _DeadLetterMiddleware(BaseMiddleware):
@@ -145,15 +130,12 @@ class _DeadLetterMiddleware(BaseMiddleware):
             try:
                 with metrics.handler_seconds.labels(policy.service, topic).time():
                     return await call_next(msg)
-            except (*MALFORMED, MalformedEvent) as error:
-                await policy.send(msg, _describe(error), attempts=attempt)
-                return None
-            except MessageSizeTooLargeError as error:
-                # What the handler would publish can never be sent: no retry changes that.
-                await policy.send(msg, f"oversize: {_describe(error)}", attempts=attempt)
-                return None
             except Exception as error:
-                if is_outage(error):
+                failure = classify(error)
+                if failure is Failure.PERMANENT:
+                    await policy.send(msg, _describe(error), attempts=attempt)
+                    return None
+                if failure is Failure.OUTAGE:
                     # Not the message's fault: wait for the dependency, count no attempt.
                     attempt -= 1
                     outages += 1
@@ -162,7 +144,7 @@ class _DeadLetterMiddleware(BaseMiddleware):
                         "dependency unavailable, retrying",
                         extra={"topic": topic, "error": _describe(error), "outages": outages},
                     )
-                    await asyncio.sleep(policy.backoff(outages))
+                    await asyncio.sleep(policy.backoff.seconds(outages))
                     continue
                 if attempt >= policy.max_attempts:
                     await policy.send(msg, _describe(error), attempts=attempt)
@@ -172,4 +154,4 @@ class _DeadLetterMiddleware(BaseMiddleware):
                     "handler failed, retrying",
                     extra={"topic": topic, "attempt": attempt, "error": _describe(error)},
                 )
-                await asyncio.sleep(policy.backoff(attempt))
+                await asyncio.sleep(policy.backoff.seconds(attempt))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_asgi_app
 from prometheus_client.registry import REGISTRY
 
 # The default registry, so process and platform collectors come along for free.
@@ -24,6 +24,13 @@ handler_seconds = Histogram(
     "pressroom_handler_seconds",
     "Time to handle one message, effect included.",
     ["service", "topic"],
+    registry=registry,
+)
+
+build_info = Gauge(
+    "pressroom_build_info",
+    "Always 1: which service this is and the Pressroom version it runs.",
+    ["service", "version"],
     registry=registry,
 )
 

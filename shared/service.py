@@ -23,8 +23,9 @@ from shared.db import Database
 from shared.kafka_connection import KafkaConnection
 from shared.lag import LagMonitor
 from shared.logging import configure_logging
-from shared.metrics import metrics_asgi_app
+from shared.metrics import build_info, metrics_asgi_app
 from shared.settings import ServiceSettings
+from shared.version import VERSION
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 # Given the failing checks: what the service can still do (it stays ready), or None.
@@ -86,6 +87,7 @@ def make_service_app(
     `background` loops run from after the broker started until shutdown begins;
     `degraded` says what the service can still serve while checks fail (the site, from its
     cache), and /ready then answers 200 with it."""
+    build_info.labels(service, VERSION).set(1)
     checks: list[tuple[str, ReadinessCheck]] = [("kafka", lambda: broker.ping(2.0))]
     if database is not None:
         checks.append(("mongodb", database.ping))

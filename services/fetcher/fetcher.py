@@ -35,8 +35,8 @@ from services.fetcher.language import detected_language
 from services.fetcher.settings import FetcherSettings
 from services.fetcher.sources import SourceConfig, source_id_for
 from services.fetcher.store import SeenUrls, SourceState, SourceStore
-from shared.dead_letters import is_outage
 from shared.events import ArticleFetched, article_id_for
+from shared.retry import Backoff, Failure, classify
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +132,8 @@ class Fetcher:
         self.client = client
         self.emit = emit
         self.settings = settings
+        # Sources that failed together (one host down) do not all come back together.
+        self.backoff = Backoff(settings.failure_backoff_seconds, settings.max_backoff_seconds)
 
     async def poll(self, source_id: str, now: datetime | None = None) -> PollReport:
         now = now or datetime.now(UTC)
@@ -152,7 +154,7 @@ class Fetcher:
             await self._failed(state, failure, now)
             return PollReport(source_id, "failed", reason=str(failure))
         except Exception as error:  # a bug or a case not foreseen: the source waits, the rest go on
-            if is_outage(error):
+            if classify(error) is Failure.OUTAGE:
                 raise  # the broker or the database is away: not the source's fault
             logger.exception("poll failed unexpectedly", extra={"source": source_id})
             unforeseen = SourceFailed("internal", f"{type(error).__name__}: {error}"[:500])
@@ -367,11 +369,7 @@ class Fetcher:
     async def _failed(self, state: SourceState, failure: SourceFailed, now: datetime) -> None:
         source, settings = state.config, self.settings
         failures = state.failures + 1
-        wait = min(
-            settings.max_backoff_seconds, settings.failure_backoff_seconds * 2 ** (failures - 1)
-        )
-        if failure.retry_after is not None:
-            wait = max(wait, min(failure.retry_after, settings.max_backoff_seconds))
+        wait = self.backoff.seconds(failures, at_least=failure.retry_after)
         quarantined_until = None
         if failures >= settings.quarantine_after_failures:
             quarantined_until = now + timedelta(seconds=settings.quarantine_seconds)

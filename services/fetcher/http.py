@@ -25,6 +25,7 @@ from services.fetcher.decoding import decode_body
 from services.fetcher.inflate import BoundedInflater, Inflated, OverCap
 from services.fetcher.robots import MAX_REDIRECTS, RobotsRules, rules_for
 from services.fetcher.settings import FetcherSettings
+from shared.version import VERSION
 
 REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -131,7 +132,7 @@ class PoliteClient:
     ) -> PoliteClient:
         return cls(
             resolver=resolver,
-            user_agent=f"Pressroom/0.1 (news aggregator; +{settings.contact_url})",
+            user_agent=f"Pressroom/{VERSION} (news aggregator; +{settings.contact_url})",
             timeout_seconds=settings.fetch_timeout_seconds,
             deadline_seconds=settings.fetch_deadline_seconds,
             max_body_bytes=settings.max_body_bytes,

@@ -16,6 +16,7 @@ from aiokafka.errors import (
 from aiokafka.structs import OffsetAndMetadata
 
 from shared.kafka_connection import KafkaConnection
+from shared.retry import Backoff
 from shared.topic_admin import partitions_of
 
 
@@ -25,6 +26,7 @@ class GroupExists(ValueError):
 
 # Answers a broker gives while it is starting (the offsets topic is made on first use).
 TRANSIENT = (GroupCoordinatorNotAvailableError, NotCoordinatorForGroupError, NodeNotReadyError)
+STARTING_BROKER = Backoff(first_seconds=0.25, max_seconds=1.0)
 
 
 async def start_group_at(
@@ -47,7 +49,7 @@ async def start_group_at(
         except TRANSIENT:
             if attempt >= attempts:
                 raise
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(STARTING_BROKER.seconds(attempt))
 
 
 async def _start_group_at(

@@ -20,12 +20,12 @@ from services.summarizer.settings import SummarizerSettings
 from services.summarizer.store import ClaimedStory, Origin, SummaryQueue
 from services.summarizer.summarizer import Summarizer
 from services.summarizer.worker import SummaryWorker
-from shared.broker import make_broker
+from shared.broker import dead_letters_of, make_broker
 from shared.db import Database
 from shared.events import DeadLetter, StorySummarized, StoryUpdated
 from shared.service import make_service_app
 from shared.settings import load_settings
-from shared.topics import STORIES_SUMMARIZED, STORIES_UPDATED, dead_letter_topic
+from shared.topics import STORIES_SUMMARIZED, STORIES_UPDATED
 
 SERVICE = "summarizer"
 
@@ -39,6 +39,7 @@ updates_total = Counter(
 
 def create_app(settings: SummarizerSettings) -> AsgiFastStream:
     broker = make_broker(settings, SERVICE)
+    dead_letters = dead_letters_of(broker)
     database = Database.from_settings(settings)
     queue = SummaryQueue(
         database,
@@ -87,11 +88,7 @@ def create_app(settings: SummarizerSettings) -> AsgiFastStream:
             attempts=claimed.attempts,
             original=claimed.story.model_dump_json().encode(),
         )
-        await broker.publish(
-            letter.model_dump_json().encode(),
-            dead_letter_topic(STORIES_UPDATED),
-            key=claimed.story.story_id.encode(),
-        )
+        await dead_letters.deliver(letter)
 
     worker = SummaryWorker(
         queue, Summarizer(backend), publish, dead_letter, max_attempts=settings.handler_max_attempts

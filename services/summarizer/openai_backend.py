@@ -22,6 +22,8 @@ from services.summarizer.draft import Draft, ExtractiveBackend
 from services.summarizer.material import StoryMaterial
 from services.summarizer.settings import SummarizerSettings
 from shared.events import Category
+from shared.retry import Backoff
+from shared.version import VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ cost_total = Counter("pressroom_llm_cost_dollars_total", "Estimated cost of the 
 request_seconds = Histogram("pressroom_llm_request_seconds", "Time of one chat completion.")
 
 ARTICLE_CHARS = 4000
-MAX_BACKOFF_SECONDS = 30.0
+CHAT_BACKOFF = Backoff(first_seconds=1.0, max_seconds=30.0)  # a Retry-After too, up to 30 s
 
 INSTRUCTIONS = """You write posts for a news site from the articles given. Use only facts \
 the articles state: every number, date and name you write must appear in the articles. \
@@ -127,14 +129,14 @@ class OpenAIBackend:
         settings: SummarizerSettings,
         fallback: ExtractiveBackend,
         client: httpx2.AsyncClient | None = None,
-        backoff_seconds: float = 1.0,
+        backoff: Backoff = CHAT_BACKOFF,
     ) -> None:
         self.settings = settings
         self.fallback = fallback
         self.name = f"openai:{settings.openai_model}"
-        self.backoff_seconds = backoff_seconds
+        self.backoff = backoff
         self._limit = asyncio.Semaphore(settings.openai_concurrency)
-        headers = {"user-agent": "Pressroom summarizer"}
+        headers = {"user-agent": f"Pressroom/{VERSION} summarizer"}
         if key := settings.openai_api_key.get_secret_value():
             headers["authorization"] = f"Bearer {key}"
         self.client = client or httpx2.AsyncClient(
@@ -173,8 +175,7 @@ class OpenAIBackend:
                 problems.append(f"bad_answer: {problem}")
                 wait = None
             if attempt < self.settings.openai_max_attempts:
-                default = self.backoff_seconds * 2 ** (attempt - 1)
-                await asyncio.sleep(min(MAX_BACKOFF_SECONDS, wait if wait is not None else default))
+                await asyncio.sleep(self.backoff.seconds(attempt, at_least=wait))
         requests_total.labels("fallback").inc()
         logger.warning(
             "chat endpoint failed, summarised extractively",

@@ -17,8 +17,8 @@ from prometheus_client import Counter, Gauge, Histogram
 from services.summarizer.composer import EmptySummary, GateReport
 from services.summarizer.store import ClaimedStory, SummaryQueue
 from services.summarizer.summarizer import Summarizer
-from shared.dead_letters import is_outage
 from shared.events import StorySummarized
+from shared.retry import Backoff, Failure, classify
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,9 @@ summary_seconds = Histogram(
 )
 queue_depth = Gauge("pressroom_summary_queue_depth", "Stories waiting to be summarised.")
 
+# A failed summary waits 2 s, 4 s, ... up to 5 minutes (an outage: about 2 s each time).
+SUMMARY_BACKOFF = Backoff(first_seconds=2.0, max_seconds=300.0)
+
 Publish = Callable[[StorySummarized], Awaitable[None]]
 SendToDeadLetters = Callable[[ClaimedStory, str], Awaitable[None]]
 
@@ -50,7 +53,7 @@ class SummaryWorker:
         *,
         max_attempts: int,
         poll_seconds: float = 0.2,
-        retry_seconds: float = 2.0,
+        backoff: Backoff = SUMMARY_BACKOFF,
     ) -> None:
         self.queue = queue
         self.summarizer = summarizer
@@ -58,20 +61,23 @@ class SummaryWorker:
         self.dead_letter = dead_letter
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
-        self.retry_seconds = retry_seconds
+        self.backoff = backoff
 
     async def run(self) -> None:
         """Until cancelled: summarise every story that is due."""
+        outages = 0
         while True:
             try:
                 if not await self.step():
                     queue_depth.set(await self.queue.pending())
                     await asyncio.sleep(self.poll_seconds)
+                outages = 0
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database is away: wait and go on
                 logger.exception("summary queue unavailable")
-                await asyncio.sleep(self.retry_seconds)
+                outages += 1
+                await asyncio.sleep(self.backoff.seconds(outages))
 
     async def step(self) -> bool:
         """Summarise one due story; False when none is due."""
@@ -96,31 +102,10 @@ class SummaryWorker:
                 summary, report = await self.summarizer.summarize(story)
             await self.publish(summary)
         except EmptySummary as error:
-            await self._give_up(claimed, str(error))
+            await self._give_up(claimed, f"empty summary: {error}")
             return
         except Exception as error:
-            reason = f"{type(error).__name__}: {error}"
-            if is_outage(error):
-                # The broker or the database is away (restarting, say): wait, do not count it.
-                summaries_total.labels("outage").inc()
-                logger.warning(
-                    "dependency unavailable, will retry",
-                    extra={"story_id": story.story_id, "error": reason},
-                )
-                await self.queue.retry_later(
-                    story, timedelta(seconds=self.retry_seconds), count_attempt=False
-                )
-                return
-            if claimed.attempts >= self.max_attempts:
-                await self._give_up(claimed, reason)
-                return
-            summaries_total.labels("retried").inc()
-            logger.warning(
-                "summarising failed, will retry",
-                extra={"story_id": story.story_id, "attempt": claimed.attempts, "error": reason},
-            )
-            delay = self.retry_seconds * 2 ** (claimed.attempts - 1)
-            await self.queue.retry_later(story, timedelta(seconds=min(delay, 300)))
+            await self._failed(claimed, error)
             return
         await self.queue.finish(story)
         _count(report)
@@ -129,6 +114,30 @@ class SummaryWorker:
             "story summarised",
             extra={"story_id": story.story_id, "version": story.version, "by": summary.summarizer},
         )
+
+    async def _failed(self, claimed: ClaimedStory, error: Exception) -> None:
+        story, reason = claimed.story, f"{type(error).__name__}: {error}"
+        failure = classify(error)
+        if failure is Failure.OUTAGE:
+            # The broker or the database is away (restarting, say): wait, do not count it.
+            summaries_total.labels("outage").inc()
+            logger.warning(
+                "dependency unavailable, will retry",
+                extra={"story_id": story.story_id, "error": reason},
+            )
+            wait = self.backoff.seconds(1)
+            await self.queue.retry_later(story, timedelta(seconds=wait), count_attempt=False)
+            return
+        if failure is Failure.PERMANENT or claimed.attempts >= self.max_attempts:
+            await self._give_up(claimed, reason)
+            return
+        summaries_total.labels("retried").inc()
+        logger.warning(
+            "summarising failed, will retry",
+            extra={"story_id": story.story_id, "attempt": claimed.attempts, "error": reason},
+        )
+        wait = self.backoff.seconds(claimed.attempts)
+        await self.queue.retry_later(story, timedelta(seconds=wait))
 
     async def _give_up(self, claimed: ClaimedStory, reason: str) -> None:
         await self.dead_letter(claimed, reason)

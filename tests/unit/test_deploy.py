@@ -214,3 +214,18 @@ def _expressions() -> list[str]:
 def test_dashboards_and_alerts_use_metrics_the_services_export(expression: str):
     used = set(re.findall(r"\bpressroom_[a-z_]+\b", expression))
     assert used - metric_names() == set()
+
+
+def test_the_images_are_labelled_with_the_version_the_package_says():
+    import tomllib
+
+    from shared.version import VERSION
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    dockerfile = (REPO / "Dockerfile").read_text()
+    [labelled] = re.findall(r"^ARG PRESSROOM_VERSION=(\S+)$", dockerfile, re.MULTILINE)
+    assert labelled == project["version"] == VERSION
+    assert 'org.opencontainers.image.version="${PRESSROOM_VERSION}"' in dockerfile
+    assert f'org.opencontainers.image.licenses="{project["license"]["text"]}"' in dockerfile
+    licence = (REPO / "LICENSE").read_text()
+    assert "Apache License\n                           Version 2.0" in licence

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,7 +29,9 @@ from shared.db import Database
 from shared.events import ArticleFetched
 from shared.settings import ServiceSettings
 from shared.topics import ARTICLES_RAW
+from shared.version import VERSION
 from tests.asgi_server import serving
+from tests.eval_data import require
 from tests.infra import KAFKA
 from tests.processes import group_at_end, running_service
 from tests.waiting import eventually, eventually_async
@@ -119,8 +122,7 @@ def sources_yaml(base: str, outlets: list[str]) -> str:
 async def test_every_article_reaches_articles_raw_once_across_polls_and_a_restart(
     database: Database, tmp_path: Path
 ):
-    if not DEFAULT_DATA.is_file():
-        pytest.skip(f"the eval data is not beside the checkout ({DEFAULT_DATA})")
+    require(DEFAULT_DATA)
     articles = [a for a in read_articles(DEFAULT_DATA) if a.outlet in OUTLETS][:24]
     news = NewsServer(articles, initial=len(articles) - LATER)
     run = uuid.uuid4().hex[:8]
@@ -161,17 +163,26 @@ async def test_every_article_reaches_articles_raw_once_across_polls_and_a_restar
                 await eventually_async(
                     lambda: saw_304(first.url), within=30, what="a 304 for an unchanged feed"
                 )
+                assert await build_info(first.url) == {"service": "fetcher", "version": VERSION}
                 assert first.terminate()  # SIGTERM: the restart
                 log = first.read_log()
 
             news.release_all()
-            async with running_service("fetcher", database.db.name, **settings):
+            async with running_service("fetcher", database.db.name, **settings) as second:
                 await eventually(
                     lambda: len(received) >= expected_first + LATER,
                     within=60,
                     what="the articles released after the restart",
                 )
-                await asyncio.sleep(6)  # one more poll of every feed: nothing new
+                # One more answered poll of every outlet's feed: nothing new comes of it.
+                polled = await feed_responses(second.url)
+                outlets = {source_id_for(a.outlet) for a in articles}
+
+                async def polled_again() -> bool:
+                    now = await feed_responses(second.url)
+                    return all(now[o] > polled[o] for o in outlets)
+
+                await eventually_async(polled_again, within=30, what="one more poll of each")
 
     counts = Counter(a.article_id for a in received)
     assert [i for i, n in counts.items() if n > 1] == []
@@ -206,6 +217,30 @@ async def test_every_article_reaches_articles_raw_once_across_polls_and_a_restar
     assert mixed.last_success_at is not None
     assert mixed.failures == 0 or (mixed.last_error or "").startswith("fetch: ")
     assert states[source_id_for(OUTLETS[0])].emitted > 0
+
+
+async def feed_responses(url: str) -> Counter[str]:
+    """How many answers to feed polls the fetcher at `url` has had, by source."""
+    async with httpx2.AsyncClient() as client:
+        metrics = (await client.get(f"{url}/metrics")).text
+    answered: Counter[str] = Counter()
+    for family in text_string_to_metric_families(metrics):
+        for sample in family.samples:
+            if sample.name == "pressroom_fetch_responses_total" and sample.labels["kind"] == "feed":
+                answered[sample.labels["source"]] += int(sample.value)
+    return answered
+
+
+async def build_info(url: str) -> dict[str, str]:
+    async with httpx2.AsyncClient() as client:
+        metrics = (await client.get(f"{url}/metrics")).text
+    [info] = [
+        sample.labels
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "pressroom_build_info" and sample.value == 1
+    ]
+    return info
 
 
 async def saw_304(url: str) -> bool:

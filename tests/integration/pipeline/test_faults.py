@@ -29,6 +29,7 @@ from shared.kafka_connection import KafkaConnection
 from shared.topic_admin import partitions_of
 from shared.topics import PIPELINE_TOPICS
 from tests.asgi_server import serving
+from tests.eval_data import require
 from tests.infra import KAFKA, MONGO
 from tests.pipeline import Pipeline, pipeline_state, released_urls, restart_infrastructure
 from tests.seed import seeded
@@ -98,8 +99,7 @@ def describe(state: dict, released: set[str], articles: int) -> str:
 
 @pytest.mark.timeout(900)
 async def test_nothing_is_lost_or_duplicated_through_kills_and_restarts(tmp_path: Path):
-    if not DEFAULT_DATA.is_file():
-        pytest.skip(f"the eval data is not beside the checkout ({DEFAULT_DATA})")
+    require(DEFAULT_DATA)
     chance = seeded("faults")  # the stories and the fault schedule: PRESSROOM_TEST_SEED
     articles = story_articles(chance)
     assert len(articles) >= ARTICLES

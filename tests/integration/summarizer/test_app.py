@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from services.summarizer.app import create_app
 from services.summarizer.settings import SummarizerSettings
 from shared.events import DeadLetter, StorySummarized, StoryUpdated
+from shared.metrics import registry
 from shared.topics import STORIES_SUMMARIZED, STORIES_UPDATED, dead_letter_topic
 from tests.factories import make_article, make_story
 from tests.in_memory import in_memory
@@ -79,13 +80,21 @@ async def test_a_malformed_story_event_goes_to_the_dead_letter_topic():
     assert "invalid event" in dead[0].error
 
 
-async def test_a_story_with_nothing_publishable_goes_to_the_dead_letter_topic_with_the_reason():
+def dead_letters_counted() -> float:
+    labels = {"service": "summarizer", "topic": STORIES_UPDATED, "reason": "empty summary"}
+    return registry.get_sample_value("pressroom_dead_letters_total", labels) or 0.0
+
+
+async def test_a_story_with_nothing_publishable_goes_to_the_dead_letter_topic_and_is_counted():
     dead: list[DeadLetter] = []
     empty = make_story(
         make_article("https://example.com/empty", title="Photo", text="Advertisement")
     )
+    counted_before = dead_letters_counted()
     async with summarizer_app([], dead) as broker:
         await broker.publish(empty, STORIES_UPDATED, key=empty.story_id.encode())
         await eventually(lambda: len(dead) == 1, within=60, what="the dead letter")
     assert "no sentence that passes the gate" in dead[0].error
     assert StoryUpdated.model_validate_json(dead[0].original) == empty
+    # The dead-letter alert watches this count: a summary given up on moves it too.
+    assert dead_letters_counted() == counted_before + 1

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from services.cli import app
 from services.deduplicator.evaluation import evaluate
+from tests.eval_data import eval_file, require
 from tests.factories import write_labelled
 
-DEV = Path(__file__).resolve().parents[3].parent / "shared" / "eval" / "clustering-dev.jsonl"
-needs_dev_data = pytest.mark.skipif(not DEV.is_file(), reason=f"{DEV} is not here")
+DEV = eval_file("clustering-dev.jsonl")
 
 
 def test_the_report_names_the_order_and_ends_with_one_json_line(tmp_path: Path):
@@ -65,9 +64,8 @@ def test_news_in_eleven_scripts_is_told_apart_and_none_is_taken_for_a_duplicate(
         assert evaluate(SCRIPTS, seed).pairwise_f1 >= 0.90
 
 
-@needs_dev_data
 def test_on_the_dev_data_pairwise_f1_is_at_least_080_in_arrival_order_and_shuffled():
-    by_published = evaluate(DEV).pairwise_f1
+    by_published = evaluate(require(DEV)).pairwise_f1
     assert by_published >= 0.80
     for seed in (1, 2, 3):
         assert abs(evaluate(DEV, seed).pairwise_f1 - by_published) <= 0.02

@@ -7,7 +7,9 @@ from faststream.kafka import TestKafkaBroker
 from pymongo.errors import OperationFailure
 
 from shared.broker import make_broker
+from shared.dead_letters import DeadLetterPolicy
 from shared.events import ArticleFetched, DeadLetter
+from shared.retry import Backoff
 from shared.settings import ServiceSettings
 from shared.topics import ARTICLES_RAW, dead_letter_topic
 from tests.factories import make_article
@@ -23,8 +25,8 @@ def build(failures_before_success: int = 0, failure: Exception | None = None):
     settings = ServiceSettings(handler_max_attempts=3, max_event_bytes=4096)
     broker = make_broker(settings, "test")
     for policy in broker.config.broker_middlewares:
-        if hasattr(policy, "backoff_seconds"):
-            policy.backoff_seconds = 0.0
+        if isinstance(policy, DeadLetterPolicy):
+            policy.backoff = Backoff(first_seconds=0.001, max_seconds=0.001)
     handled: list[ArticleFetched] = []
     dead: list[DeadLetter] = []
     calls = {"n": 0}

@@ -20,7 +20,7 @@ from shared.events import (
     StoryArticle,
     article_id_for,
 )
-from shared.topics import ALL_TOPICS, PIPELINE_TOPICS, dead_letter_topic
+from shared.topics import PIPELINE_TOPICS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "contracts" / "examples"
 
@@ -73,12 +73,6 @@ def test_article_id_is_a_stable_hash_of_the_canonical_url():
     assert first == article_id_for("https://example.com/a")
     assert first != article_id_for("https://example.com/b")
     assert len(first) == 32
-
-
-def test_every_topic_has_a_dead_letter_twin():
-    for topic in PIPELINE_TOPICS:
-        assert dead_letter_topic(topic) == f"{topic}.dlq"
-        assert dead_letter_topic(topic) in ALL_TOPICS
 
 
 def test_a_dead_letter_keeps_arbitrary_bytes_through_json():

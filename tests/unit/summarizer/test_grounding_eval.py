@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from services.cli import app
 from services.summarizer.grounding_eval import evaluate
+from tests.eval_data import eval_file, require
 
-DEV = Path(__file__).resolve().parents[3].parent / "shared" / "eval" / "grounding-dev.jsonl"
-needs_dev_data = pytest.mark.skipif(not DEV.is_file(), reason=f"{DEV} is not here")
+DEV = eval_file("grounding-dev.jsonl")
 
 SOURCE = (
     "The council approved the new bridge on Tuesday. It will cost 12 million euros. "
@@ -48,9 +47,8 @@ def test_the_report_has_a_line_per_kind_and_ends_with_one_json_line(tmp_path: Pa
     }
 
 
-@needs_dev_data
 def test_on_the_dev_data_the_gate_passes_what_the_sources_say_and_refuses_the_rest():
-    scores = evaluate(DEV)
+    scores = evaluate(require(DEV))
     assert scores.supported_pass >= 0.97
     assert scores.unsupported_refused >= 0.95
     for kind in ("number", "name", "initial-name", "negation", "foreign"):

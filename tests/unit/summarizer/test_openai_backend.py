@@ -16,6 +16,7 @@ from services.summarizer.openai_backend import (
     sentences_of,
 )
 from services.summarizer.settings import SummarizerSettings
+from shared.retry import Backoff
 from tests.factories import make_article, story_article
 from tests.openai_server import INVENTED, ChatServer, running_chat_server
 from tests.unit.summarizer.stories import HARBOUR, STORY
@@ -30,7 +31,8 @@ def backend_for(server: ChatServer, **overrides) -> OpenAIBackend:
         openai_max_attempts=overrides.pop("attempts", 3),
         **overrides,
     )
-    return OpenAIBackend(settings, ExtractiveBackend(120), backoff_seconds=0.01)
+    quick = Backoff(first_seconds=0.01, max_seconds=0.01)
+    return OpenAIBackend(settings, ExtractiveBackend(120), backoff=quick)
 
 
 def requests(outcome: str) -> float:
