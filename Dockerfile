@@ -5,13 +5,17 @@ ARG PYTHON_VERSION=3.11.14
 # pyproject.toml's version (tests/unit/test_deploy.py keeps the two the same).
 ARG PRESSROOM_VERSION=0.1.0
 
-# -- build: the pinned dependencies and the project, into a virtualenv ------------------
+# -- build: the service's pinned dependencies and the project, into a virtualenv --------
+# Only the service's runtime set: the dependencies every service has and its own extra,
+# pinned with hashes (deploy/locks/<service>.txt, `make locks`).
 FROM python:${PYTHON_VERSION}-slim AS build
+ARG SERVICE
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/venv
-COPY requirements.lock ./
-RUN /opt/venv/bin/pip install --no-deps -r requirements.lock
+COPY deploy/locks ./locks
+RUN test -f "locks/$SERVICE.txt" || (echo "build with --build-arg SERVICE=<name>" && exit 1) \
+    && /opt/venv/bin/pip install --no-deps --require-hashes -r "locks/$SERVICE.txt"
 COPY pyproject.toml README.md LICENSE ./
 COPY shared ./shared
 COPY services ./services

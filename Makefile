@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help install infra infra-down infra-status infra-reset topics dev demo test test-unit \
-        test-integration lint format docs embeddings bench clean check-deploy up down
+        test-integration lint format docs embeddings bench clean check-deploy up down locks audit
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -21,6 +21,17 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $@
 
 install: $(STAMP) ## create .venv with the pinned dependencies
+
+IMAGES := fetcher deduplicator summarizer publisher site digest
+locks: $(STAMP) ## pin again: the dev lock (requirements.lock) and each image's runtime lock, with hashes (deploy/locks/)
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev -o requirements.lock --python $(PY)
+	for image in $(IMAGES); do \
+	  $(BIN)/uv pip compile -q pyproject.toml --extra $$image --generate-hashes \
+	    -c requirements.lock --python-version 3.11 -o deploy/locks/$$image.txt || exit 1; \
+	done
+
+audit: $(STAMP) ## pip-audit each image's runtime lock; CycloneDX SBOMs into var/sbom/
+	deploy/audit.sh
 
 infra: $(STAMP) ## build (once) and start Kafka and the database (FerretDB v2 on PostgreSQL+DocumentDB), create topics
 	deploy/local/infra.sh up
@@ -78,7 +89,7 @@ down: ## docker compose: stop everything (volumes kept)
 	docker compose down
 
 docs: $(STAMP) ## regenerate the AsyncAPI document under docs/
-	$(BIN)/faststream docs gen services.asyncapi:specification --yaml --out docs/asyncapi.yaml
+	$(BIN)/faststream docs gen --factory services.asyncapi:build --yaml --out docs/asyncapi.yaml
 
 clean: ## remove caches (not var/ data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache

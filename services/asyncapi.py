@@ -1,17 +1,15 @@
 """The AsyncAPI document of the whole pipeline, built from every service's broker.
 
-`make docs` writes it to docs/asyncapi.yaml with `faststream docs gen`; a test fails when
+`make docs` writes it to docs/asyncapi.yaml with `faststream docs gen --factory`; a test fails when
 the committed document differs from what the code says.
 """
 
 from __future__ import annotations
 
-import importlib
-
 from faststream import FastStream
 from faststream.specification import AsyncAPI
 
-from services.dev import available_services
+from services.registry import SERVICES
 
 DESCRIPTION = (
     "Pressroom's topics. Every topic X has a dead-letter twin X.dlq (DeadLetter events). "
@@ -20,14 +18,8 @@ DESCRIPTION = (
 
 
 def build() -> FastStream:
-    brokers = [
-        importlib.import_module(f"services.{name}.app").app.brokers[0]
-        for name in available_services()
-    ]
+    brokers = [service.create_app().brokers[0] for service in SERVICES.values()]
     return FastStream(
         *brokers,
         specification=AsyncAPI(title="Pressroom", version="1", description=DESCRIPTION),
     )
-
-
-specification = build()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from services.registry import SERVICES
 from shared.kafka_connection import KafkaConnection
 from shared.settings import ServiceSettings, TopicSettings, load_settings
 from shared.topic_admin import create_topics, describe_topics
@@ -49,9 +49,6 @@ def main(
     """Pressroom: turns news feeds into a public AI news site."""
 
 
-SERVICES = ("fetcher", "deduplicator", "summarizer", "publisher", "digest", "site")
-
-
 @app.command()
 def serve(service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}.")]) -> None:
     """Run one service until SIGTERM: its Kafka handlers and its HTTP endpoints."""
@@ -59,9 +56,8 @@ def serve(service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVI
         raise typer.BadParameter(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
     from shared.service import serve as run
 
-    module = importlib.import_module(f"services.{service}.app")
-    settings: ServiceSettings = module.settings
-    run(module.app, settings)
+    settings = SERVICES[service].settings()
+    run(SERVICES[service].create_app(settings), settings)
 
 
 @topics_app.command("create")

@@ -16,23 +16,10 @@ import sys
 import time
 from pathlib import Path
 
+from services.registry import SERVICES
+
 REPO = Path(__file__).resolve().parent.parent
 LOGS = REPO / "var" / "log"
-
-# (service, HTTP port): the site on 8080, the others' /metrics and /health on 8001+.
-PORTS = {
-    "fetcher": 8001,
-    "deduplicator": 8002,
-    "summarizer": 8003,
-    "publisher": 8004,
-    "digest": 8005,
-    "site": 8080,
-}
-
-
-def available_services() -> list[str]:
-    here = Path(__file__).resolve().parent
-    return [name for name in PORTS if (here / name / "app.py").is_file()]
 
 
 DEMO_PORT = 8090
@@ -74,13 +61,16 @@ def main() -> int:
     if "--demo" in sys.argv[1:]:
         processes["demo-feeds"] = start_demo_feeds()
         extra_env["PRESSROOM_SOURCES_FILE"] = str(DEMO_SOURCES)
-    for name in available_services():
-        env = {**os.environ, **extra_env, "PRESSROOM_HTTP_PORT": str(PORTS[name])}
+    for name, service in SERVICES.items():
+        # Each on its settings' default port: the site on 8080, the others' /metrics and
+        # /health on 8001 and up.
+        port = service.dev_port
+        env = {**os.environ, **extra_env, "PRESSROOM_HTTP_PORT": str(port)}
         log = (LOGS / f"{name}.log").open("ab")
         processes[name] = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", name], env=env, stdout=log, stderr=log
         )
-        print(f"dev: {name:13} http://127.0.0.1:{PORTS[name]}  log: var/log/{name}.log")
+        print(f"dev: {name:13} http://127.0.0.1:{port}  log: var/log/{name}.log")
     if "site" in processes:
         print("dev: the site is at http://127.0.0.1:8080 — Ctrl-C stops everything")
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from faststream._internal.broker import BrokerUsecase
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 from faststream.middlewares import AckPolicy
 
 from shared.dead_letters import DeadLetterPolicy
@@ -56,3 +59,12 @@ def dead_letters_of(broker: KafkaBroker) -> DeadLetterPolicy:
         if isinstance(middleware, DeadLetterPolicy):
             return middleware
     raise LookupError("this broker was not made by make_broker")
+
+
+def subscriptions(broker: BrokerUsecase[Any, Any, Any]) -> list[tuple[str, str]]:
+    """The (consumer group, topic) pairs `broker`'s subscribers read; a subscriber without
+    a group (the site's, which only listens) has no lag to measure or scale on."""
+    subscribers = [s for s in broker.subscribers if isinstance(s, LogicSubscriber)]
+    return sorted(
+        {(s.group_id, topic) for s in subscribers if s.group_id for topic in s.topic_names}
+    )

@@ -19,6 +19,7 @@ from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shared.broker import subscriptions
 from shared.db import Database
 from shared.kafka_connection import KafkaConnection
 from shared.lag import LagMonitor
@@ -77,13 +78,12 @@ def make_service_app(
     after_shutdown: Sequence[Callable[[], Awaitable[Any]]] = (),
     extra_routes: Sequence[tuple[str, Any]] = (),
     fallback: ASGIApp | None = None,
-    consumes: Sequence[tuple[str, str]] = (),
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
     degraded: Degraded | None = None,
 ) -> AsgiFastStream:
     """The service's ASGI app; `fallback` answers every path the service's own routes
     (`/metrics`, `/health`, `/ready`, `extra_routes`) do not: the site's pages.
-    `consumes` lists the (consumer group, topic) pairs whose lag the service exports;
+    The lag of every (consumer group, topic) its broker's subscribers read is exported;
     `background` loops run from after the broker started until shutdown begins;
     `degraded` says what the service can still serve while checks fail (the site, from its
     cache), and /ready then answers 200 with it."""
@@ -112,7 +112,7 @@ def make_service_app(
         )
 
     loops = list(background)
-    if consumes:
+    if consumes := subscriptions(broker):
         loops.append(LagMonitor(KafkaConnection.from_settings(settings), consumes).run)
     running: set[asyncio.Task[None]] = set()
 

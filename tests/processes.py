@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
+import functools
 import os
 import signal
 import socket
@@ -18,6 +18,8 @@ import httpx2
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.ops.group_offsets import GroupExists, start_group_at
+from services.registry import SERVICES
+from shared.broker import subscriptions
 from shared.kafka_connection import KafkaConnection
 from tests.infra import KAFKA, MONGO, REPO
 
@@ -59,17 +61,16 @@ class ServiceProcess:
             return log.read()
 
 
+@functools.cache
+def default_subscriptions(name: str) -> list[tuple[str, str]]:
+    return subscriptions(SERVICES[name].create_app().brokers[0])
+
+
 def consumed_topics(name: str, group: str) -> list[tuple[str, str]]:
     """The (consumer group, topic) pairs `name` reads when its consumer group is `group`.
     A service's groups are its own (its name, by default) and that with a suffix (the
     publisher's `-withdrawals`)."""
-    broker = importlib.import_module(f"services.{name}.app").app.brokers[0]
-    return [
-        (group + s.group_id.removeprefix(name), topic)
-        for s in broker.subscribers
-        if s.group_id
-        for topic in s.topic_names
-    ]
+    return [(group + g.removeprefix(name), topic) for g, topic in default_subscriptions(name)]
 
 
 async def group_at_end(group: str, topic: str) -> str:

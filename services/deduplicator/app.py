@@ -13,10 +13,10 @@ from shared.broker import make_broker
 from shared.db import Database
 from shared.events import ArticleFetched, StoryUpdated
 from shared.service import make_service_app
-from shared.settings import load_settings
 from shared.topics import ARTICLES_RAW, STORIES_UPDATED
 
 SERVICE = "deduplicator"
+SETTINGS = DeduplicatorSettings  # what create_app takes (services/registry.py)
 
 decisions_total = Counter(
     "pressroom_dedup_decisions_total",
@@ -57,10 +57,5 @@ def create_app(settings: DeduplicatorSettings) -> AsgiFastStream:
         service=SERVICE,
         settings=settings,
         database=database,
-        consumes=[(settings.group(SERVICE), ARTICLES_RAW)],
         after_shutdown=[deduplicator.close, *([embeddings.close] if embeddings else [])],
     )
-
-
-settings = load_settings(DeduplicatorSettings)
-app = create_app(settings)

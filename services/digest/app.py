@@ -18,10 +18,10 @@ from shared.broker import make_broker
 from shared.db import Database
 from shared.events import PostPublished
 from shared.service import make_service_app
-from shared.settings import load_settings
 from shared.topics import POSTS_PUBLISHED
 
 SERVICE = "digest"
+SETTINGS = DigestSettings  # what create_app takes (services/registry.py)
 
 posts_total = Counter("pressroom_digest_posts_total", "Posts recorded in the daily digest.")
 
@@ -66,9 +66,4 @@ def create_app(settings: DigestSettings) -> AsgiFastStream:
         settings=settings,
         database=database,
         extra_routes=[("/digest", digest)],
-        consumes=[(settings.group(SERVICE), POSTS_PUBLISHED)],
     )
-
-
-settings = load_settings(DigestSettings)
-app = create_app(settings)

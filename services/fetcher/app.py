@@ -14,10 +14,11 @@ from shared.broker import make_broker
 from shared.db import Database
 from shared.events import ArticleFetched, SourceDue
 from shared.service import make_service_app
-from shared.settings import SettingsError, load_settings
+from shared.settings import SettingsError
 from shared.topics import ARTICLES_RAW, SOURCES_DUE
 
 SERVICE = "fetcher"
+SETTINGS = FetcherSettings  # what create_app takes (services/registry.py)
 
 
 def create_app(settings: FetcherSettings) -> AsgiFastStream:
@@ -72,12 +73,7 @@ def create_app(settings: FetcherSettings) -> AsgiFastStream:
         service=SERVICE,
         settings=settings,
         database=database,
-        consumes=[(settings.group(SERVICE), SOURCES_DUE)],
         on_startup=[prepare],
         background=[scheduler.run],
         after_shutdown=[client.close],  # after in-flight polls finished
     )
-
-
-settings = load_settings(FetcherSettings)
-app = create_app(settings)

@@ -15,10 +15,10 @@ from shared.db import Database
 from shared.events import PostPublished, StorySummarized, StoryUpdated, utc_now
 from shared.posts import WithdrawnPost
 from shared.service import make_service_app
-from shared.settings import load_settings
 from shared.topics import POSTS_PUBLISHED, STORIES_SUMMARIZED, STORIES_UPDATED
 
 SERVICE = "publisher"
+SETTINGS = PublisherSettings  # what create_app takes (services/registry.py)
 
 publications_total = Counter(
     "pressroom_publications_total",
@@ -123,13 +123,5 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
         service=SERVICE,
         settings=settings,
         database=database,
-        consumes=[
-            (settings.group(SERVICE), STORIES_SUMMARIZED),
-            (withdrawals_group, STORIES_UPDATED),
-        ],
         on_startup=[store.create_indexes],
     )
-
-
-settings = load_settings(PublisherSettings)
-app = create_app(settings)

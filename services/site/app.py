@@ -20,10 +20,10 @@ from shared.broker import make_broker
 from shared.db import Database
 from shared.events import PostPublished
 from shared.service import make_service_app
-from shared.settings import load_settings
 from shared.topics import POSTS_PUBLISHED
 
 SERVICE = "site"
+SETTINGS = SiteSettings  # what create_app takes (services/registry.py)
 
 
 def create_app(settings: SiteSettings) -> AsgiFastStream:
@@ -65,7 +65,3 @@ def create_app(settings: SiteSettings) -> AsgiFastStream:
         background=[flush_views],
         degraded=what_it_serves,
     )
-
-
-settings = load_settings(SiteSettings)
-app = create_app(settings)

@@ -24,10 +24,10 @@ from shared.broker import dead_letters_of, make_broker
 from shared.db import Database
 from shared.events import DeadLetter, StorySummarized, StoryUpdated
 from shared.service import make_service_app
-from shared.settings import load_settings
 from shared.topics import STORIES_SUMMARIZED, STORIES_UPDATED
 
 SERVICE = "summarizer"
+SETTINGS = SummarizerSettings  # what create_app takes (services/registry.py)
 
 updates_total = Counter(
     "pressroom_summarizer_updates_total",
@@ -103,12 +103,7 @@ def create_app(settings: SummarizerSettings) -> AsgiFastStream:
         service=SERVICE,
         settings=settings,
         database=database,
-        consumes=[(settings.group(SERVICE), STORIES_UPDATED)],
         on_startup=[queue.create_indexes],
         background=[worker.run],
         after_shutdown=[close_backend],
     )
-
-
-settings = load_settings(SummarizerSettings)
-app = create_app(settings)

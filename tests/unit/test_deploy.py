@@ -4,7 +4,7 @@ scaled on the topic it really consumes; dashboards and alerts use metrics that e
 
 from __future__ import annotations
 
-import importlib
+import functools
 import ipaddress
 import json
 import re
@@ -15,28 +15,28 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
-from services.dev import available_services
+from services.registry import SERVICES
+from shared.broker import subscriptions
 
 REPO = Path(__file__).resolve().parents[2]
-DEPLOYED = available_services()
+DEPLOYED = list(SERVICES)
+
+
+@functools.cache
+def built() -> dict[str, Any]:
+    """Each service's app, built as `pressroom serve` builds it (the default settings)."""
+    return {name: service.create_app() for name, service in SERVICES.items()}
 
 
 def consumed_topics() -> dict[str, set[tuple[str, str]]]:
-    """Service -> (consumer group, topic) pairs it reads, from the services' own brokers."""
-    topics: dict[str, set[tuple[str, str]]] = {}
-    for name in DEPLOYED:
-        broker = importlib.import_module(f"services.{name}.app").app.brokers[0]
-        for subscriber in broker.subscribers:
-            if subscriber.group_id:  # the site reads without a group: nothing to scale
-                topics.setdefault(name, set()).update(
-                    (subscriber.group_id, topic) for topic in subscriber.topic_names
-                )
-    return topics
+    """Service -> (consumer group, topic) pairs it reads, from the services' own brokers
+    (the site reads without a group: nothing to scale)."""
+    consumed = {name: set(subscriptions(app.brokers[0])) for name, app in built().items()}
+    return {name: pairs for name, pairs in consumed.items() if pairs}
 
 
 def metric_names() -> set[str]:
-    for name in DEPLOYED:
-        importlib.import_module(f"services.{name}.app")
+    built()
     return set(REGISTRY._names_to_collectors)
 
 
@@ -171,15 +171,25 @@ def test_the_ingress_reaches_the_site_pages_and_not_its_operators_port():
     assert "pressroom/scrape" not in service["metadata"]["labels"]
 
 
-def test_each_consumer_scales_on_the_topic_its_group_reads():
+def test_each_consumer_scales_on_the_topic_its_group_reads_and_the_summarizer_on_its_queue():
     scaled = list(yaml.safe_load_all((REPO / "deploy/k8s/base/keda.yaml").read_text()))
     consumers = consumed_topics()
     assert {s["spec"]["scaleTargetRef"]["name"] for s in scaled} == set(consumers)
     for scaled_object in scaled:
         name = scaled_object["spec"]["scaleTargetRef"]["name"]
-        triggers = [t["metadata"] for t in scaled_object["spec"]["triggers"]]
-        assert {(t["consumerGroup"], t["topic"]) for t in triggers} == consumers[name]
+        triggers = scaled_object["spec"]["triggers"]
         assert scaled_object["spec"]["maxReplicaCount"] <= 6  # the topics' partitions
+        if name == "summarizer":
+            # Its handler only queues, so its group's lag stays near 0: the queue is the
+            # backlog, and every replica reports it whole.
+            [trigger] = triggers
+            assert trigger["type"] == "prometheus"
+            assert trigger["metadata"]["query"] == "max(pressroom_summary_queue_depth)"
+            assert "pressroom_summary_queue_depth" in metric_names()
+            continue
+        assert {t["type"] for t in triggers} == {"kafka"}
+        kafka = [t["metadata"] for t in triggers]
+        assert {(t["consumerGroup"], t["topic"]) for t in kafka} == consumers[name]
 
 
 def test_the_service_monitor_scrapes_every_service_on_its_metrics_port():
@@ -229,3 +239,33 @@ def test_the_images_are_labelled_with_the_version_the_package_says():
     assert f'org.opencontainers.image.licenses="{project["license"]["text"]}"' in dockerfile
     licence = (REPO / "LICENSE").read_text()
     assert "Apache License\n                           Version 2.0" in licence
+
+
+def pins(lock: Path) -> dict[str, str]:
+    found = re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", lock.read_text(), re.MULTILINE)
+    return {name.lower().replace("_", "-"): version for name, version in found}
+
+
+def test_each_image_installs_its_own_runtime_lock_pinned_with_hashes_as_tested():
+    images = {
+        service["build"]["args"]["SERVICE"]
+        for service in yaml.safe_load((REPO / "docker-compose.yml").read_text())[
+            "services"
+        ].values()
+        if isinstance(service.get("build"), dict) and "args" in service["build"]
+    }
+    locks = {lock.stem: lock for lock in (REPO / "deploy/locks").glob("*.txt")}
+    assert images <= set(locks)
+    tested = pins(REPO / "requirements.lock")
+    for image, lock in locks.items():
+        text = lock.read_text()
+        pinned = pins(lock)
+        # The versions the tests ran with, and nothing the service does not need.
+        assert pinned.items() <= tested.items(), image
+        assert not {"pytest", "ruff", "mypy", "rouge-score", "onnxruntime"} & set(pinned), image
+        # Every requirement carries its hashes (pip --require-hashes refuses the file else).
+        for requirement in re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2]):
+            assert "--hash=sha256:" in requirement, requirement.splitlines()[0]
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert 'pip install --no-deps --require-hashes -r "locks/$SERVICE.txt"' in dockerfile
+    assert "requirements.lock" not in dockerfile  # the dev lock stays out of the images

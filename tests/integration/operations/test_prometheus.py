@@ -11,12 +11,12 @@ import httpx2
 import pytest
 import yaml
 
+from services.registry import SERVICES
 from shared.db import Database
 from tests.processes import LOGS, free_port, running_service
 from tests.waiting import eventually_async
 
 PROMETHEUS = shutil.which("prometheus")
-SERVICES = ("fetcher", "deduplicator", "summarizer", "publisher", "digest", "site")
 
 
 @pytest.mark.timeout(240)
