@@ -7,6 +7,7 @@ from typing import Any
 
 from faststream._internal.broker import BrokerUsecase
 from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 from faststream.middlewares import AckPolicy
@@ -19,7 +20,7 @@ from shared.settings import PRODUCER_MAX_REQUEST_BYTES, ServiceSettings
 
 def make_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
     """A broker with durable publishing (acks=all, idempotent), commits after the effect,
-    Prometheus metrics and dead-lettering of messages that cannot be processed."""
+    Prometheus metrics, traces and dead-lettering of messages that cannot be processed."""
     kafka = KafkaConnection.from_settings(settings)
     broker = KafkaBroker(
         kafka.bootstrap_servers.split(","),
@@ -36,6 +37,8 @@ def make_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
             KafkaPrometheusMiddleware(
                 registry=registry, app_name=service, metrics_prefix="faststream"
             ),
+            # Each message carries its trace in its headers (shared/tracing.py).
+            KafkaTelemetryMiddleware(include_messages_counters=False),
         ),
         logger=logging.getLogger(f"pressroom.{service}"),
         description=f"Pressroom {service}",

@@ -8,6 +8,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.tracing import current_ids
+
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {
     "message",
     "asctime",
@@ -29,6 +31,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        line.update(current_ids())  # the trace this line belongs to, if any
         # Fields passed with `extra={...}` become keys of the line.
         line.update({k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS})
         if record.exc_info:

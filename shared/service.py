@@ -26,6 +26,7 @@ from shared.lag import LagMonitor
 from shared.logging import configure_logging
 from shared.metrics import build_info, metrics_asgi_app
 from shared.settings import ServiceSettings
+from shared.tracing import configure_tracing
 from shared.version import VERSION
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
@@ -129,6 +130,7 @@ def make_service_app(
             await database.close()
 
     configure_logging(service, settings.log_level)
+    configure_tracing(service)
     return ServiceApp(
         broker,
         fallback=fallback,

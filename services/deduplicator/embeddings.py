@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import httpx2
 from pydantic import BaseModel
 
+from shared.tracing import TracedTransport
+
 Embedding = tuple[float, ...]
 
 
@@ -43,7 +45,10 @@ class EmbeddingsClient:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.model = model
         self.http = httpx2.AsyncClient(
-            base_url=url.rstrip("/"), headers=headers, timeout=timeout_seconds, transport=transport
+            base_url=url.rstrip("/"),
+            headers=headers,
+            timeout=timeout_seconds,
+            transport=TracedTransport(transport or httpx2.AsyncHTTPTransport()),
         )
 
     async def embed(self, texts: Sequence[str]) -> list[Embedding]:

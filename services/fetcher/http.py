@@ -25,6 +25,7 @@ from services.fetcher.decoding import decode_body
 from services.fetcher.inflate import BoundedInflater, Inflated, OverCap
 from services.fetcher.robots import MAX_REDIRECTS, RobotsRules, rules_for
 from services.fetcher.settings import FetcherSettings
+from shared.tracing import TracedTransport
 from shared.version import VERSION
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -122,8 +123,10 @@ class PoliteClient:
             timeout=httpx2.Timeout(timeout_seconds),
             follow_redirects=False,
             trust_env=False,  # no proxy or certificate settings from the environment
-            transport=transport
-            or GuardedTransport(GuardedNetwork(local_hosts=self.local_hosts, resolver=resolver)),
+            transport=TracedTransport(
+                transport
+                or GuardedTransport(GuardedNetwork(local_hosts=self.local_hosts, resolver=resolver))
+            ),
         )
 
     @classmethod

@@ -21,6 +21,7 @@ from shared.db import Database
 from shared.events import PostPublished
 from shared.service import make_service_app
 from shared.topics import POSTS_PUBLISHED
+from shared.tracing import traced_pages
 
 SERVICE = "site"
 SETTINGS = SiteSettings  # what create_app takes (services/registry.py)
@@ -61,7 +62,7 @@ def create_app(settings: SiteSettings) -> AsgiFastStream:
         service=SERVICE,
         settings=settings,
         database=database,
-        fallback=pages,
+        fallback=traced_pages(pages),
         background=[flush_views],
         degraded=what_it_serves,
     )

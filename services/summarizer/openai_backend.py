@@ -23,6 +23,7 @@ from services.summarizer.material import StoryMaterial
 from services.summarizer.settings import SummarizerSettings
 from shared.events import Category
 from shared.retry import Backoff
+from shared.tracing import TracedTransport
 from shared.version import VERSION
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ class OpenAIBackend:
             base_url=settings.openai_base_url.rstrip("/") + "/",
             headers=headers,
             timeout=httpx2.Timeout(settings.openai_timeout_seconds),
+            transport=TracedTransport(httpx2.AsyncHTTPTransport()),
         )
 
     async def close(self) -> None:

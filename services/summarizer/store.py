@@ -14,7 +14,7 @@ update them in place.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from pymongo.errors import OperationFailure
 
 from shared.db import Database, is_duplicate_key
 from shared.events import StoryUpdated
+from shared.tracing import carrier
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -40,6 +41,7 @@ class ClaimedStory:
     story: StoryUpdated
     attempts: int
     origin: Origin
+    trace: dict[str, str] = field(default_factory=dict)  # of the update that queued it
 
 
 class SummaryQueue:
@@ -75,6 +77,8 @@ class SummaryQueue:
                 "due_at": None if story.withdrawn else now + self.quiet,  # nothing to summarise
                 "attempts": 0,
                 "origin": [origin.partition, origin.offset],
+                # The summary, written later by the worker, continues this update's trace.
+                "trace": carrier(),
             },
             "$setOnInsert": {"claimed_until": NEVER, "summarized_version": 0},
         }
@@ -110,6 +114,7 @@ class SummaryQueue:
             StoryUpdated.model_validate_json(text["story"]),
             document["attempts"],
             Origin(*document["origin"]),
+            document.get("trace") or {},
         )
 
     async def finish(self, story: StoryUpdated) -> None:

@@ -19,6 +19,7 @@ from services.summarizer.store import ClaimedStory, SummaryQueue
 from services.summarizer.summarizer import Summarizer
 from shared.events import StorySummarized
 from shared.retry import Backoff, Failure, classify
+from shared.tracing import attached, detach, tracer
 
 logger = logging.getLogger(__name__)
 
@@ -84,11 +85,20 @@ class SummaryWorker:
         claimed = await self.queue.claim_due()
         if claimed is None:
             return False
+        story = claimed.story
+        token = attached(claimed.trace)  # in the trace of the update that queued it
         try:
-            await self._summarize(claimed)
+            attributes: dict[str, str | int] = {
+                "pressroom.story_id": story.story_id,
+                "pressroom.version": story.version,
+            }
+            with tracer.start_as_current_span("summarize", attributes=attributes):
+                await self._summarize(claimed)
         except asyncio.CancelledError:
             await asyncio.shield(self.queue.release(claimed.story))
             raise
+        finally:
+            detach(token)
         return True
 
     async def _summarize(self, claimed: ClaimedStory) -> None:

@@ -82,7 +82,8 @@ def client(resolver: object, dialled: Dialled, local_hosts: set[str] | None = No
         local_hosts=local_hosts,
         resolver=resolver,  # type: ignore[arg-type]
     )
-    polite.client._transport._pool._network_backend.network = dialled  # type: ignore[attr-defined]
+    guarded = polite.client._transport.inner  # type: ignore[attr-defined]
+    guarded._pool._network_backend.network = dialled
     return polite
 
 
