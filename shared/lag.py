@@ -1,6 +1,8 @@
 """Consumer lag, measured by the consumers themselves: how many messages of each topic
-their group has not committed yet. Exported as `pressroom_consumer_lag` for dashboards
-and alerts; KEDA reads lag from Kafka directly to scale the groups."""
+their group has not committed yet, and how far it has committed. Exported as
+`pressroom_consumer_lag` and `pressroom_consumer_committed_offsets` for dashboards and
+alerts (a group with lag whose commits stand still is stalled); KEDA reads lag from Kafka
+directly to scale the groups."""
 
 from __future__ import annotations
 
@@ -21,6 +23,15 @@ logger = logging.getLogger(__name__)
 consumer_lag = Gauge(
     "pressroom_consumer_lag",
     "Messages a consumer group has not committed yet, by group and topic.",
+    ["group", "topic"],
+    registry=registry,
+)
+
+
+committed_offsets = Gauge(
+    "pressroom_consumer_committed_offsets",
+    "The sum of a consumer group's committed offsets over a topic's partitions: it stands "
+    "still while the group consumes nothing.",
     ["group", "topic"],
     registry=registry,
 )
@@ -54,8 +65,9 @@ class LagMonitor:
             await consumer.start()
             while True:
                 for group, topic in self.subscriptions:
-                    lag = await self.measure(admin, consumer, group, topic)
+                    lag, committed = await self.measure(admin, consumer, group, topic)
                     consumer_lag.labels(group, topic).set(lag)
+                    committed_offsets.labels(group, topic).set(committed)
                 await asyncio.sleep(self.interval)
         finally:
             # Stopped here even when cancelled while starting, so nothing is left open.
@@ -65,8 +77,9 @@ class LagMonitor:
     @staticmethod
     async def measure(
         admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, group: str, topic: str
-    ) -> int:
-        """End offsets minus the group's committed offsets, over the topic's partitions."""
+    ) -> tuple[int, int]:
+        """The lag (end offsets minus the group's committed offsets) and the committed
+        offsets, each summed over the topic's partitions."""
         committed = await admin.list_consumer_group_offsets(group)
         described: list[Any] = await admin.describe_topics([topic])
         partitions = [
@@ -76,8 +89,10 @@ class LagMonitor:
             for p in d["partitions"]
         ]
         ends = await consumer.end_offsets(partitions)
-        total = 0
+        lag = done_total = 0
         for partition, end in ends.items():
             done = committed.get(partition)
-            total += max(0, end - (done.offset if done is not None and done.offset >= 0 else 0))
-        return int(total)
+            offset = done.offset if done is not None and done.offset >= 0 else 0
+            lag += max(0, end - offset)
+            done_total += offset
+        return int(lag), int(done_total)
