@@ -32,3 +32,26 @@ async def test_listings_page_through_recent_and_old_posts_newest_first(database:
     politics = await reader.page(1, {"category": "Politics"})
     assert politics.posts == []
     assert not politics.has_next
+
+
+async def test_related_and_recent_posts_are_the_newest_however_old(database: Database):
+    store = PostStore(database)
+    await store.create_indexes()
+    now = datetime.now(UTC)
+    ages = {"an hour ago": 1 / 24, "last week": 5, "last month": 30, "last year": 300}
+    for n, (headline, days) in enumerate(ages.items()):
+        summary = make_summary(f"{n + 1:x}" * 32, headline=f"Story from {headline}")
+        await store.publish(summary, now=now - timedelta(days=days))
+    reader = PostReader(database, page_size=2)
+    newest = await reader.by_slug((await reader.page(1)).posts[0].slug)
+    assert newest is not None
+
+    related = await reader.related(newest, count=3)
+    recent = await reader.recent(count=4)
+
+    assert [p.headline for p in related] == [
+        "Story from last week",
+        "Story from last month",
+        "Story from last year",
+    ]
+    assert [p.headline for p in recent] == [f"Story from {age}" for age in ages]
