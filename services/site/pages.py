@@ -13,6 +13,7 @@ one it does not hold gets a 503 page.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -96,6 +97,7 @@ class Site:
         self.templates = make_environment()
         self._away_until = 0.0
         self._chrome: tuple[float, dict[str, Any]] | None = None  # (read at, context)
+        self._rendering: dict[str, asyncio.Future[CachedPage]] = {}  # by cache key
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -113,11 +115,23 @@ class Site:
         self, key: str, render: Callable[[], Awaitable[Rendered]], tags: Iterable[str] = ()
     ) -> CachedPage:
         """The page from the cache, else rendered and cached; when the database is away,
-        the cache's page however old, else DatabaseAway."""
+        the cache's page however old, else DatabaseAway. Readers who miss the same page
+        at once wait for one render: a publish that invalidates the home page under load
+        costs one render, not one per waiting reader."""
         if (page := self.cache.get(key)) is not None:
             return page
         if time.monotonic() < self._away_until:
             return self._stale(key)
+        if (rendering := self._rendering.get(key)) is None:
+            rendering = asyncio.ensure_future(self._render(key, render, tags))
+            self._rendering[key] = rendering
+            rendering.add_done_callback(lambda _: self._rendering.pop(key, None))
+        # Shielded: a reader who leaves does not cancel the render the others wait for.
+        return await asyncio.shield(rendering)
+
+    async def _render(
+        self, key: str, render: Callable[[], Awaitable[Rendered]], tags: Iterable[str]
+    ) -> CachedPage:
         began = self.cache.sequence
         try:
             rendered = await render()
