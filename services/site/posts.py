@@ -22,6 +22,7 @@ MAX_SEARCH_TERMS = 6
 # Looked at before all time: a few hours hold the home page's newest, a day or a week a
 # section's (measured at 10,000 posts over a month, one section half of them).
 RECENT_WINDOWS = (timedelta(hours=3), timedelta(days=1), timedelta(days=8))
+NEWEST_FIRST = [("updated_at", DESCENDING), ("_id", DESCENDING)]
 
 
 class SitemapEntry(NamedTuple):
@@ -67,36 +68,18 @@ class PostReader:
         """Page `number` of the posts matching `where`: newest first, or most relevant
         first for a search."""
         where = where or {}
+        skip = (number - 1) * self.page_size
         if "$text" in where:
             relevance = {"$meta": "textScore"}
-            return await self._page(
-                number, where, {**LISTED, "relevance": relevance}, [("relevance", relevance)]
+            cursor = (
+                self.posts.find(where, {**LISTED, "relevance": relevance})
+                .sort([("relevance", relevance), *NEWEST_FIRST])
+                .skip(skip)
+                .limit(single_batch(self.page_size + 1))
             )
-        # The database sorts every post a query matches before it takes a page of them
-        # (FerretDB v2 reads no index in order), so the newest posts are asked for first:
-        # the (field, updated_at) indexes narrow a recent window to a few posts. A window
-        # holding a full page holds the same page as the whole collection would.
-        now = datetime.now(UTC)
-        for window in RECENT_WINDOWS:
-            recent = {**where, "updated_at": {"$gte": now - window}}
-            if (page := await self._page(number, recent, LISTED)).has_next:
-                return page
-        return await self._page(number, where, LISTED)
-
-    async def _page(
-        self,
-        number: int,
-        where: dict[str, Any],
-        shown: dict[str, Any],
-        first_by: list[tuple[str, Any]] | None = None,
-    ) -> Page:
-        cursor = (
-            self.posts.find(where, shown)
-            .sort([*(first_by or []), ("updated_at", DESCENDING), ("_id", DESCENDING)])
-            .skip((number - 1) * self.page_size)
-            .limit(single_batch(self.page_size + 1))
-        )
-        found = await cursor.to_list(length=self.page_size + 1)
+            found = await cursor.to_list(self.page_size + 1)
+        else:
+            found = await self._newest(where, self.page_size + 1, skip)
         listed = [PostListing.model_validate(p) for p in found[: self.page_size]]
         return Page(listed, number, len(found) > self.page_size)
 
@@ -127,18 +110,26 @@ class PostReader:
             found += await self._newest(more, count - len(found))
         return [PostListing.model_validate(p) for p in found]
 
-    async def _newest(self, where: dict[str, Any], count: int) -> list[dict[str, Any]]:
-        """The `count` newest posts matching `where`, looked for in the recent windows
-        first (see `page`)."""
+    async def _newest(
+        self, where: dict[str, Any], count: int, skip: int = 0
+    ) -> list[dict[str, Any]]:
+        """The `count` newest posts matching `where` after the first `skip`.
+
+        The database sorts every post a query matches before it takes some of them
+        (FerretDB v2 reads no index in order), so the newest posts are asked for first:
+        the (field, updated_at) indexes narrow a recent window to a few posts, and a
+        window holding all that is asked for holds what the whole collection would."""
         now = datetime.now(UTC)
         for window in RECENT_WINDOWS:
             recent = {**where, "updated_at": {"$gte": now - window}}
-            if len(found := await self._newest_of(recent, count)) == count:
+            if len(found := await self._newest_of(recent, count, skip)) == count:
                 return found
-        return await self._newest_of(where, count)
+        return await self._newest_of(where, count, skip)
 
-    async def _newest_of(self, where: dict[str, Any], count: int) -> list[dict[str, Any]]:
-        cursor = self.posts.find(where, LISTED).sort("updated_at", DESCENDING)
+    async def _newest_of(
+        self, where: dict[str, Any], count: int, skip: int
+    ) -> list[dict[str, Any]]:
+        cursor = self.posts.find(where, LISTED).sort(NEWEST_FIRST).skip(skip)
         return await cursor.limit(single_batch(count)).to_list(count)
 
     async def recent(self, count: int = 6) -> list[PostListing]:
