@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import httpx2
 from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from services.ops.group_offsets import GroupExists, start_group_at
 from services.registry import SERVICES
@@ -59,6 +61,14 @@ class ServiceProcess:
     def read_log(self) -> str:
         with open(self.log, encoding="utf-8", errors="replace") as log:
             return log.read()
+
+
+async def metric_samples(url: str, name: str) -> list[Sample]:
+    """The samples named `name` that the service at `url` shows on its /metrics."""
+    async with httpx2.AsyncClient() as client:
+        metrics = (await client.get(f"{url}/metrics")).text
+    families = text_string_to_metric_families(metrics)
+    return [sample for family in families for sample in family.samples if sample.name == name]
 
 
 @functools.cache

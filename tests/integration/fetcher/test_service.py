@@ -8,9 +8,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-import httpx2
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,7 +31,7 @@ from shared.version import VERSION
 from tests.asgi_server import serving
 from tests.eval_data import require
 from tests.infra import KAFKA
-from tests.processes import group_at_end, running_service
+from tests.processes import group_at_end, metric_samples, running_service
 from tests.waiting import eventually, eventually_async
 
 OUTLETS = ("Reuters", "Fox News", "New York Times (News)")
@@ -221,32 +219,18 @@ async def test_every_article_reaches_articles_raw_once_across_polls_and_a_restar
 
 async def feed_responses(url: str) -> Counter[str]:
     """How many answers to feed polls the fetcher at `url` has had, by source."""
-    async with httpx2.AsyncClient() as client:
-        metrics = (await client.get(f"{url}/metrics")).text
     answered: Counter[str] = Counter()
-    for family in text_string_to_metric_families(metrics):
-        for sample in family.samples:
-            if sample.name == "pressroom_fetch_responses_total" and sample.labels["kind"] == "feed":
-                answered[sample.labels["source"]] += int(sample.value)
+    for sample in await metric_samples(url, "pressroom_fetch_responses_total"):
+        if sample.labels["kind"] == "feed":
+            answered[sample.labels["source"]] += int(sample.value)
     return answered
 
 
 async def build_info(url: str) -> dict[str, str]:
-    async with httpx2.AsyncClient() as client:
-        metrics = (await client.get(f"{url}/metrics")).text
-    [info] = [
-        sample.labels
-        for family in text_string_to_metric_families(metrics)
-        for sample in family.samples
-        if sample.name == "pressroom_build_info" and sample.value == 1
-    ]
+    [info] = [s.labels for s in await metric_samples(url, "pressroom_build_info") if s.value == 1]
     return info
 
 
 async def saw_304(url: str) -> bool:
-    async with httpx2.AsyncClient() as client:
-        metrics = (await client.get(f"{url}/metrics")).text
-    return any(
-        line.startswith("pressroom_fetch_responses_total{") and 'status="304"' in line
-        for line in metrics.splitlines()
-    )
+    responses = await metric_samples(url, "pressroom_fetch_responses_total")
+    return any(sample.labels["status"] == "304" for sample in responses)
