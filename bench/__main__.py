@@ -116,6 +116,8 @@ async def main() -> dict[str, Any]:
             "seconds": round(filled.seconds, 1),
             "per_second": round(filled.per_second, 2),
             "unaccounted": filled.unaccounted,
+            "freshness": filled.freshness,
+            "database_per_article": filled.database,
             "peak_memory_mib": {k: round(v, 1) for k, v in filled.peak_memory_mib.items()},
         },
         "pipeline": {
@@ -128,6 +130,7 @@ async def main() -> dict[str, Any]:
             "release_to_visible_seconds": {
                 f"p{p}": round(run.percentile(p), 2) for p in (50, 95, 99)
             },
+            "freshness": run.freshness,
             "peak_memory_mib": {k: round(v, 1) for k, v in run.peak_memory_mib.items()},
         },
         "stages_per_second": {
@@ -187,6 +190,22 @@ def site_rows(idle: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def freshness_rows(run: str, freshness: dict[str, Any]) -> list[tuple[str, str]]:
+    """A run's hops and fetched-to-visible lines of the table."""
+    visible = freshness["fetched_to_visible_seconds"]
+    return [
+        *(
+            (f"{run}: {hop} p50 / p95", f"{v['p50']} / {v['p95']} s")
+            for hop, v in freshness["hops"].items()
+        ),
+        (
+            f"{run}: fetched_to_visible p50 / p95 / p99",
+            f"{visible['p50']} / {visible['p95']} / {visible['p99']} s "
+            f"({freshness['articles']:,} articles, {freshness['versions']:,} versions)",
+        ),
+    ]
+
+
 def table(figures: dict[str, Any]) -> str:
     p, b = figures["pipeline"], figures["backfill"]
     latency = p["release_to_visible_seconds"]
@@ -207,6 +226,15 @@ def table(figures: dict[str, Any]) -> str:
         (
             "release to visible p50 / p95 / p99",
             f"{latency['p50']} / {latency['p95']} / {latency['p99']} s",
+        ),
+        *freshness_rows(f"at {p['offered_per_second']:.0f}/s", p["freshness"]),
+        *freshness_rows("backfill", b["freshness"]),
+        *(
+            (
+                f"backfill: database per article, {service}",
+                f"{v['commands_per_article']} commands, {v['ms_per_article']} ms",
+            )
+            for service, v in b["database_per_article"].items()
         ),
         *(
             (f"stage: {stage}", f"{v['per_second']} /s ({v['items']} items)")

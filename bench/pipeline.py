@@ -17,6 +17,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from bench.freshness import measuring_freshness
 from services.deduplicator.text import content_fingerprint
 from services.demo.feed_server import DemoArticle, NewsServer
 from services.ops.audit import audit
@@ -25,6 +26,7 @@ from shared.kafka_connection import KafkaConnection
 from tests.asgi_server import serving
 from tests.infra import KAFKA, scratch_database
 from tests.pipeline import Pipeline
+from tests.processes import metric_samples
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class PipelineRun:
     unaccounted: (
         int  # articles `pressroom audit` finds neither published, nor duplicate, nor dead-lettered
     )
+    freshness: dict[str, Any]  # Freshness.report()
 
     @property
     def per_second(self) -> float:
@@ -91,34 +94,35 @@ async def run_pipeline(
         sources.write_text(news.sources_yaml(base, poll_seconds=5))
         pipeline = Pipeline(database.db.name, sources)
         try:
-            await pipeline.start_all()
-            news.started = time.monotonic()
-            started = news.started
-            visible_at: dict[str, float] = {}
-            last_news = started
-            last_release = started + len(articles) / per_second
-            beside: asyncio.Task[None] | None = None
-            while len(visible_at) < len(articles):
-                if beside is None and (
-                    first := await database.collection("posts").find_one({}, {"slug": 1})
-                ):
-                    site = pipeline.services["site"].url
-                    beside = asyncio.create_task(
-                        while_ingesting(site, f"{site}/story/{first['slug']}")
-                    )
-                now = time.monotonic()
-                async for post in database.collection("posts").find({}, {"sources.url": 1}):
-                    for source in post["sources"]:
-                        url = source["url"]
-                        if url in released_at and url not in visible_at:
-                            visible_at[url] = now - started
-                            last_news = now
-                if now > last_release and now - max(last_news, last_release) > quiet_seconds:
-                    break
-                await asyncio.sleep(1.0)
-            finished = max(visible_at.values(), default=0.0)
-            if beside is not None:
-                await beside
+            async with measuring_freshness(KAFKA) as freshness:
+                await pipeline.start_all()
+                news.started = time.monotonic()
+                started = news.started
+                visible_at: dict[str, float] = {}
+                last_news = started
+                last_release = started + len(articles) / per_second
+                beside: asyncio.Task[None] | None = None
+                while len(visible_at) < len(articles):
+                    if beside is None and (
+                        first := await database.collection("posts").find_one({}, {"slug": 1})
+                    ):
+                        site = pipeline.services["site"].url
+                        beside = asyncio.create_task(
+                            while_ingesting(site, f"{site}/story/{first['slug']}")
+                        )
+                    now = time.monotonic()
+                    async for post in database.collection("posts").find({}, {"sources.url": 1}):
+                        for source in post["sources"]:
+                            url = source["url"]
+                            if url in released_at and url not in visible_at:
+                                visible_at[url] = now - started
+                                last_news = now
+                    if now > last_release and now - max(last_news, last_release) > quiet_seconds:
+                        break
+                    await asyncio.sleep(1.0)
+                finished = max(visible_at.values(), default=0.0)
+                if beside is not None:
+                    await beside
             memory = peak_memory(pipeline)
             shown = await database.collection("posts").find_one({}, {"slug": 1})
             story_page = f"{pipeline.services['site'].url}/story/{shown['slug']}" if shown else ""
@@ -132,9 +136,25 @@ async def run_pipeline(
                 [visible_at[u] - released_at[u] for u in visible_at],
                 memory,
                 len(report.unaccounted),
+                freshness.report(),
             )
         finally:
             pipeline.stop_all()
+
+
+async def database_share(pipeline: Pipeline, articles: int) -> dict[str, dict[str, float]]:
+    """Each service's database commands and time per article (by its own metrics)."""
+    share = {}
+    for name, service in pipeline.services.items():
+        if name == "site" or service.process.poll() is not None:
+            continue
+        count = await metric_samples(service.url, "pressroom_database_seconds_count")
+        total = await metric_samples(service.url, "pressroom_database_seconds_sum")
+        share[name] = {
+            "commands_per_article": round(sum(s.value for s in count) / articles, 2),
+            "ms_per_article": round(1000 * sum(s.value for s in total) / articles, 2),
+        }
+    return share
 
 
 @dataclass(frozen=True)
@@ -145,6 +165,8 @@ class BackfillRun:
     seconds: float
     peak_memory_mib: dict[str, float]
     unaccounted: int
+    freshness: dict[str, Any]  # Freshness.report()
+    database: dict[str, dict[str, float]]  # database_share()
 
     @property
     def per_second(self) -> float:
@@ -184,20 +206,18 @@ async def run_backfill(
             },
         )
         try:
-            await pipeline.start_all()
-            started = last_change = time.monotonic()
-            on_site = 0
-            while on_site < expected and time.monotonic() - last_change < quiet_seconds:
-                await asyncio.sleep(2.0)
-                now_on_site = sum(
-                    [
-                        p["article_count"]
-                        async for p in database.collection("posts").find({}, {"article_count": 1})
-                    ]
-                )
-                if now_on_site != on_site:
-                    on_site, last_change = now_on_site, time.monotonic()
+            async with measuring_freshness(KAFKA) as freshness:
+                await pipeline.start_all()
+                started = last_change = time.monotonic()
+                on_site = 0
+                while on_site < expected and time.monotonic() - last_change < quiet_seconds:
+                    await asyncio.sleep(2.0)
+                    counts = database.collection("posts").find({}, {"article_count": 1})
+                    now_on_site = sum([p["article_count"] async for p in counts])
+                    if now_on_site != on_site:
+                        on_site, last_change = now_on_site, time.monotonic()
             memory = peak_memory(pipeline)
+            database_time = await database_share(pipeline, len(articles))
             report = await audit(KafkaConnection(KAFKA), database)
             await while_idle(pipeline, database)
             return BackfillRun(
@@ -207,6 +227,8 @@ async def run_backfill(
                 last_change - started,
                 memory,
                 len(report.unaccounted),
+                freshness.report(),
+                database_time,
             )
         finally:
             pipeline.stop_all()

@@ -15,6 +15,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
+from shared.database_time import CommandTimer
 from shared.settings import ServiceSettings
 
 Document = dict[str, Any]
@@ -87,6 +88,7 @@ class Database:
             connectTimeoutMS=timeout_ms,
             tz_aware=True,
             appname="pressroom",
+            event_listeners=[CommandTimer()],
         )
         self.db: AsyncDatabase[Document] = self.client[name]
 

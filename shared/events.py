@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
@@ -116,6 +117,40 @@ class StoryArticle(Model):
     copy_of: ArticleId | None = Field(
         None, description="Set when this article is a near-duplicate (syndicated copy) of another."
     )
+    fetched_at: datetime | None = Field(
+        None, description="When the fetcher fetched it (none: stories from before it was kept)."
+    )
+
+
+class Timeline(Model):
+    """When the article that brought a story version passed each stage: the pipeline's
+    delays, measured where they happen. Each stage adds its time to what it received."""
+
+    fetched_at: datetime = Field(description="When the fetcher fetched the article.")
+    placed_at: datetime = Field(description="When the deduplicator placed it in its story.")
+    summarized_at: datetime | None = Field(None, description="When the summarizer summarised it.")
+    published_at: datetime | None = Field(
+        None, description="When the publisher wrote the post (it is on the site from then)."
+    )
+
+    def hops(self) -> dict[str, float]:
+        """The seconds each hop took, of those passed: fetched_to_placed,
+        placed_to_summarized, summarized_to_published and, once published,
+        fetched_to_visible."""
+        stages: list[tuple[str, datetime | None]] = [
+            ("fetched", self.fetched_at),
+            ("placed", self.placed_at),
+            ("summarized", self.summarized_at),
+            ("published", self.published_at),
+        ]
+        passed = [(name, at) for name, at in stages if at is not None]
+        hops = {
+            f"{a}_to_{b}": (b_at - a_at).total_seconds()
+            for (a, a_at), (b, b_at) in pairwise(passed)
+        }
+        if self.published_at is not None:
+            hops["fetched_to_visible"] = (self.published_at - self.fetched_at).total_seconds()
+        return hops
 
 
 class StoryUpdated(Event):
@@ -133,6 +168,9 @@ class StoryUpdated(Event):
     first_seen_at: datetime = Field(description="When the story's first article arrived.")
     merged_into: StoryId | None = Field(
         None, description="Set when the story is withdrawn: the story its articles joined."
+    )
+    timeline: Timeline | None = Field(
+        None, description="When the article that brought this version was fetched and placed."
     )
 
     @model_validator(mode="after")
@@ -198,6 +236,7 @@ class SourceCredit(Model):
     url: HttpUrl = Field(description="Link to the outlet's article.")
     title: str = Field(min_length=1, max_length=1000, description="The outlet's headline.")
     is_copy: bool = Field(False, description="A syndicated copy, not an original report.")
+    fetched_at: datetime | None = Field(None, description="When the fetcher fetched it, if known.")
 
 
 class LeadImage(Model):
@@ -231,6 +270,9 @@ class StorySummarized(Event):
     lead_image: LeadImage | None = Field(None, description="Image credited to its outlet.")
     published_at: datetime = Field(description="Earliest publication time among the sources.")
     summarizer: str = Field(description="Backend that wrote it, e.g. extractive or openai:<model>.")
+    timeline: Timeline | None = Field(
+        None, description="The version's timeline (see stories.updated), with summarized_at."
+    )
 
 
 # -- posts.published --------------------------------------------------------------------
@@ -261,6 +303,9 @@ class PostPublished(Event):
     category: Category = Field(description="Section of the site the post belongs to.")
     first_published_at: datetime = Field(description="When the post first appeared.")
     updated_at: datetime = Field(description="When this version appeared.")
+    timeline: Timeline | None = Field(
+        None, description="The version's timeline, with published_at (none for a withdrawal)."
+    )
 
     @model_validator(mode="after")
     def _withdrawal_is_version_2(self) -> PostPublished:

@@ -109,7 +109,7 @@ async def start_service(name: str, database: str, **env: str) -> ServiceProcess:
     own; return once its /ready says so."""
     LOGS.mkdir(parents=True, exist_ok=True)
     env.setdefault("consumer_group", await own_consumer_group(name, database))
-    port = free_port()
+    port = int(env.pop("http_port", 0)) or free_port()
     log_path = LOGS / f"{name}-{port}.log"
     environment = {
         **os.environ,

@@ -18,7 +18,7 @@ from services.deduplicator.settings import DeduplicatorSettings
 from services.deduplicator.snapshot import Snapshots, snapshot_documents
 from services.deduplicator.state import Assignment, DedupState, Outcome
 from shared.db import Document
-from shared.events import ArticleFetched
+from shared.events import ArticleFetched, Timeline, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -38,16 +38,23 @@ class Deduplicator:
         self.snapshots = snapshots
         self._deciding = asyncio.Lock()  # one decision at a time over this process's state
         self._restored = snapshots is None
+        self._caught_up = False  # with the journal, once at the first article
         self._snapshot_position = 0
         self._saving: asyncio.Task[None] | None = None
 
     async def process(self, article: ArticleFetched) -> Outcome:
+        outcome = await self._decide(article)
+        return outcome.timed(Timeline(fetched_at=article.fetched_at, placed_at=utc_now()))
+
+    async def _decide(self, article: ArticleFetched) -> Outcome:
         embedding = None
         if self.embeddings and not self.state.knows(article):  # asked before the lock
             (embedding,) = await self.embeddings.embed([embedded_text(article.title, article.text)])
         async with self._deciding:
-            while True:
+            if not self._caught_up:
                 await self.catch_up()
+                self._caught_up = True
+            while True:
                 decision = self.state.decide(article, embedding)
                 if not isinstance(decision, Assignment):
                     return self.state.outcome(decision)
@@ -55,7 +62,10 @@ class Deduplicator:
                     self.state.apply(decision)
                     self._snapshot_when_due()
                     return self.state.outcome(decision)
-                # Another replica recorded its decision first: apply it, decide again.
+                # Another replica recorded entries since: apply them, decide again. (Only
+                # then: a free position proves this replica had every entry before it, so
+                # no read before each decision is needed.)
+                await self.catch_up()
 
     async def catch_up(self) -> None:
         """Apply the journal entries this process has not applied yet (from the newest

@@ -28,7 +28,7 @@ import uuid
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -42,7 +42,7 @@ from services.deduplicator.embeddings import Embedding
 from services.deduplicator.minhash import MinHasher, estimated_jaccard
 from services.deduplicator.settings import DeduplicatorSettings
 from services.deduplicator.text import content_fingerprint, shingles, terms
-from shared.events import ArticleFetched, StoryArticle, StoryUpdated
+from shared.events import ArticleFetched, StoryArticle, StoryUpdated, Timeline
 
 SWEEPS_PER_RETENTION = 24
 
@@ -89,6 +89,15 @@ class Outcome:
     decision: Literal["duplicate", "copy", "joined", "new", "redelivered"]
     story: StoryUpdated | None = None
     changed: tuple[StoryUpdated, ...] = ()  # other stories the article's arrival changed
+
+    def timed(self, timeline: Timeline) -> Outcome:
+        """The outcome with its stories carrying `timeline`."""
+        stamp = {"timeline": timeline}
+        return replace(
+            self,
+            story=self.story.model_copy(update=stamp) if self.story else None,
+            changed=tuple(story.model_copy(update=stamp) for story in self.changed),
+        )
 
 
 @dataclass
@@ -315,6 +324,7 @@ class DedupState:
             image_url=article.image_url,
             category_hint=article.category_hint,
             copy_of=copy_of,
+            fetched_at=article.fetched_at,
         )
 
 

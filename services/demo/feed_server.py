@@ -78,8 +78,10 @@ class NewsServer:
         *,
         per_second: float = 0.0,
         initial: int | None = None,
+        hub_url: str | None = None,
     ) -> None:
         self.articles = list(articles)
+        self.hub_url = hub_url  # a WebSub hub the feeds name
         self.per_second = per_second
         if initial is None:
             initial = 0 if per_second else len(self.articles)
@@ -128,7 +130,7 @@ class NewsServer:
         if not names:
             return PlainTextResponse("no such feed", 404)
         base = site_base(request)
-        body = rss(names[0], f"{base}/feeds/{slug}.xml", base, list(reversed(items)))
+        body = rss(names[0], f"{base}/feeds/{slug}.xml", base, list(reversed(items)), self.hub_url)
         etag = '"' + hashlib.sha1(body.encode()).hexdigest()[:16] + '"'
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers={"etag": etag})
@@ -165,7 +167,13 @@ def site_base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + str(request.scope.get("root_path", ""))
 
 
-def rss(outlet: str, self_url: str, base: str, items: Sequence[DemoArticle]) -> str:
+def rss(
+    outlet: str,
+    self_url: str,
+    base: str,
+    items: Sequence[DemoArticle],
+    hub_url: str | None = None,
+) -> str:
     entries = "".join(
         f"<item><title>{escape(a.title)}</title><link>{base}/articles/{a.slug}</link>"
         f"<guid>{base}/articles/{a.slug}</guid>"
@@ -173,10 +181,14 @@ def rss(outlet: str, self_url: str, base: str, items: Sequence[DemoArticle]) -> 
         f"<description>{escape(a.text[:300])}</description></item>"
         for a in items
     )
+    links = f'<atom:link rel="self" href="{escape(self_url)}"/>'
+    if hub_url:
+        links += f'<atom:link rel="hub" href="{escape(hub_url)}"/>'
     return (
-        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
-        f"<title>{escape(outlet)}</title><link>{base}/</link><description>{escape(outlet)} "
-        f"(demo)</description><language>en</language>{entries}</channel></rss>"
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
+        f"<title>{escape(outlet)}</title><link>{base}/</link>{links}<description>"
+        f"{escape(outlet)} (demo)</description><language>en</language>{entries}</channel></rss>"
     )
 
 

@@ -1,4 +1,5 @@
-"""Fetcher: sources.yaml -> sources.due -> polls -> articles.raw."""
+"""Fetcher: sources.yaml -> sources.due -> polls -> articles.raw; and, for feeds that name
+a WebSub hub, pushed entries -> articles.raw."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from services.fetcher.scheduler import Scheduler
 from services.fetcher.settings import FetcherSettings
 from services.fetcher.sources import SourcesFileError, load_sources
 from services.fetcher.store import SeenUrls, SourceStore
+from services.fetcher.websub import Callback, Subscriptions, WebSub
 from shared.broker import make_broker
 from shared.db import Database
 from shared.events import ArticleFetched, SourceDue
@@ -47,7 +49,14 @@ def create_app(settings: FetcherSettings) -> AsgiFastStream:
     async def emit(article: ArticleFetched) -> None:
         await articles_raw.publish(article, key=article.article_id.encode())
 
-    fetcher = Fetcher(sources, seen, client, emit, settings)
+    subscriptions = Subscriptions(database)
+    websub = (
+        WebSub(subscriptions, client, settings.websub_callback_url, settings.websub_lease_seconds)
+        if settings.websub_callback_url
+        else None
+    )
+    fetcher = Fetcher(sources, seen, client, emit, settings, websub)
+    callback = Callback(subscriptions, fetcher.take_pushed, settings.max_body_bytes)
 
     @broker.subscriber(
         SOURCES_DUE,
@@ -76,4 +85,5 @@ def create_app(settings: FetcherSettings) -> AsgiFastStream:
         on_startup=[prepare],
         background=[scheduler.run],
         after_shutdown=[client.close],  # after in-flight polls finished
+        fallback=callback.app() if websub else None,  # /websub/<source>
     )

@@ -44,6 +44,8 @@ class ParsedFeed(NamedTuple):
     entries: list[FeedEntry]
     skipped: list[str]
     recovered: str | None = None  # what broke the XML the entries were read around
+    hub: str | None = None  # the WebSub hub the feed names (rel="hub"), if any
+    self_url: str | None = None  # the feed's own address (rel="self"): its WebSub topic
 
 
 def html_to_text(markup: str) -> str:
@@ -122,7 +124,14 @@ def parse_feed(body: bytes, content_type: str | None = None) -> ParsedFeed:
         )
     problem = parsed.get("bozo_exception")
     recovered = str(problem) if isinstance(problem, SAXException) else None
-    return ParsedFeed(entries, skipped + _over_cap(len(parsed.entries)), recovered)
+    links = {link.get("rel"): _http(link.get("href")) for link in parsed.feed.get("links", [])}
+    return ParsedFeed(
+        entries,
+        skipped + _over_cap(len(parsed.entries)),
+        recovered,
+        hub=links.get("hub"),
+        self_url=links.get("self"),
+    )
 
 
 def _missing(url: str | None, title: str) -> str:
@@ -153,7 +162,19 @@ def parse_json_feed(body: bytes) -> ParsedFeed:
             entries.append(_json_feed_entry(item, feed))
         except (TypeError, ValueError, OverflowError, AttributeError) as error:
             skipped.append(f"item {number}: {error}"[:300])
-    return ParsedFeed(entries, skipped + _over_cap(len(items)))
+    hubs = feed.get("hubs")
+    hubs = hubs if isinstance(hubs, list) else []
+    websub = [h.get("url") for h in hubs if isinstance(h, dict) and _is_websub(h.get("type"))]
+    return ParsedFeed(
+        entries,
+        skipped + _over_cap(len(items)),
+        hub=next(filter(None, map(_http, websub)), None),
+        self_url=_http(feed.get("feed_url")),
+    )
+
+
+def _is_websub(kind: Any) -> bool:
+    return str(kind).lower() in {"websub", "pubsubhubbub"}
 
 
 def _json_feed_entry(item: Any, feed: dict[str, Any]) -> FeedEntry:

@@ -22,7 +22,13 @@ from services.fetcher.addresses import BlockedAddress, check_destination, host_o
 from services.fetcher.canonical import canonical_url
 from services.fetcher.decoding import decode_body
 from services.fetcher.extraction import ExtractedPage, extract_article
-from services.fetcher.feeds import FeedEntry, MalformedFeed, parse_feed, parse_jsonl_archive
+from services.fetcher.feeds import (
+    FeedEntry,
+    MalformedFeed,
+    ParsedFeed,
+    parse_feed,
+    parse_jsonl_archive,
+)
 from services.fetcher.http import (
     Disallowed,
     FetchError,
@@ -35,6 +41,7 @@ from services.fetcher.language import detected_language
 from services.fetcher.settings import FetcherSettings
 from services.fetcher.sources import SourceConfig, source_id_for
 from services.fetcher.store import SeenUrls, SourceState, SourceStore
+from services.fetcher.websub import WebSub, header_links
 from shared.events import ArticleFetched, article_id_for
 from shared.retry import Backoff, Failure, classify
 
@@ -126,12 +133,14 @@ class Fetcher:
         client: PoliteClient,
         emit: Emit,
         settings: FetcherSettings,
+        websub: WebSub | None = None,
     ) -> None:
         self.sources = sources
         self.seen = seen
         self.client = client
         self.emit = emit
         self.settings = settings
+        self.websub = websub  # none: no callback address configured, polling only
         # Sources that failed together (one host down) do not all come back together.
         self.backoff = Backoff(settings.failure_backoff_seconds, settings.max_backoff_seconds)
 
@@ -148,8 +157,13 @@ class Fetcher:
             if response.not_modified:
                 await self._succeeded(state, response, emitted=0, now=now)
                 return PollReport(source_id, "not_modified")
-            entries = self._entries(source, response)
+            feed = self._feed(source, response.body, response.content_type)
+            entries = feed.entries
             emitted, left = await self._handle_entries(source, entries)
+            if self.websub is not None:
+                links = header_links(response.headers.get("link"))
+                hub, topic = links.get("hub") or feed.hub, links.get("self") or feed.self_url
+                await self.websub.offered(source, hub, topic, now)
         except SourceFailed as failure:
             await self._failed(state, failure, now)
             return PollReport(source_id, "failed", reason=str(failure))
@@ -168,7 +182,7 @@ class Fetcher:
         new, or why the poll failed."""
         try:
             response = await self._fetch_feed(SourceState(config=source))
-            entries = self._entries(source, response)
+            entries = self._feed(source, response.body, response.content_type).entries
         except SourceFailed as failure:
             return [], f"{failure.kind}: {failure}"
         ids = [article_id_for(canonical_url(e.url)) for e in entries]
@@ -200,16 +214,40 @@ class Fetcher:
             raise SourceFailed("status", f"HTTP {response.status} from {source.url}")
         return response
 
-    def _entries(self, source: SourceConfig, response: FetchResult) -> list[FeedEntry]:
-        """The feed's entries; each item that is none is counted and logged with why."""
+    async def take_pushed(
+        self, source_id: str, body: bytes, content_type: str | None
+    ) -> PollReport:
+        """Content a WebSub hub pushed for `source_id` (its signature checked): its new
+        entries, handled as a poll's. The poll's schedule and validators stay as they are."""
+        state = await self.sources.get(source_id)
+        if state is None:
+            return PollReport(source_id, "unknown", reason="no such source (removed?)")
+        source = state.config
+        try:
+            entries = self._feed(source, body, content_type).entries
+            emitted, _ = await self._handle_entries(source, entries)
+        except SourceFailed as failure:  # the next poll reads the feed itself
+            metrics.failures_total.labels(source.id, failure.kind).inc()
+            logger.warning(
+                "pushed content unusable", extra={"source": source.id, "reason": str(failure)}
+            )
+            return PollReport(source_id, "failed", reason=str(failure))
+        except Exception:
+            logger.exception("pushed content not handled", extra={"source": source.id})
+            return PollReport(source_id, "failed", reason="not handled; the next poll reads it")
+        return PollReport(source_id, "ok", entries=len(entries), emitted=emitted)
+
+    def _feed(self, source: SourceConfig, body: bytes, content_type: str | None) -> ParsedFeed:
+        """The feed read from `body`; each item that is no entry is counted and logged with
+        why."""
         if source.kind == "jsonl":
-            text, _ = decode_body(response.body, response.content_type)
+            text, _ = decode_body(body, content_type)
             parsed = parse_jsonl_archive(text.splitlines())
             if not parsed.entries and parsed.skipped:
                 raise SourceFailed("parse", f"no valid line in the archive ({parsed.skipped[0]})")
         else:
             try:
-                parsed = parse_feed(response.body, response.content_type)
+                parsed = parse_feed(body, content_type)
             except MalformedFeed as error:
                 raise SourceFailed("parse", f"malformed feed at {source.url}: {error}") from None
         if parsed.recovered:  # e.g. an entity expansion the XML parser refused
@@ -222,7 +260,7 @@ class Fetcher:
             logger.warning("feed item skipped", extra={"source": source.id, "reason": reason})
         if parsed.skipped:
             metrics.entries_total.labels(source.id, "unusable").inc(len(parsed.skipped))
-        return parsed.entries
+        return parsed
 
     # -- the entries --------------------------------------------------------------------
 

@@ -57,3 +57,16 @@ class FetcherSettings(ServiceSettings):
     schedule_tick_seconds: float = Field(
         1.0, gt=0, le=60, description="How often a replica looks for sources due to be polled."
     )
+    websub_callback_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
+        description="Public address of the fetcher's WebSub callback, e.g. "
+        "https://pressroom.example/websub (the fetcher answers /websub/<source> on its HTTP "
+        "port): feeds that name a hub push new entries there. Unset: polling only.",
+    )
+    websub_lease_seconds: int = Field(
+        86_400,
+        ge=300,
+        le=30 * 86_400,
+        description="Lease asked of WebSub hubs; renewed when a quarter of it is left.",
+    )

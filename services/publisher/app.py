@@ -12,7 +12,7 @@ from services.publisher.settings import PublisherSettings
 from services.publisher.store import Outcome, PostStore
 from shared.broker import make_broker
 from shared.db import Database
-from shared.events import PostPublished, StorySummarized, StoryUpdated, utc_now
+from shared.events import PostPublished, StorySummarized, StoryUpdated
 from shared.posts import WithdrawnPost
 from shared.service import make_service_app
 from shared.topics import POSTS_PUBLISHED, STORIES_SUMMARIZED, STORIES_UPDATED
@@ -30,10 +30,12 @@ withdrawals_total = Counter(
     "pressroom_withdrawals_total",
     "Posts taken off the site because their story's articles joined another story.",
 )
-publish_lag_seconds = Histogram(
-    "pressroom_publish_lag_seconds",
-    "From the summary's event time to its post being written.",
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+freshness_seconds = Histogram(
+    "pressroom_freshness_seconds",
+    "Seconds each hop took for the article that brought a published version: fetched_to_placed, "
+    "placed_to_summarized, summarized_to_published and fetched_to_visible (end to end).",
+    ["hop"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800),
 )
 
 
@@ -80,7 +82,12 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
         post = publication.post
         if post is None or publication.outcome is Outcome.STALE:
             return
-        publish_lag_seconds.observe((utc_now() - summary.occurred_at).total_seconds())
+        timeline = None
+        if summary.timeline is not None:
+            timeline = summary.timeline.model_copy(update={"published_at": post.updated_at})
+            if publication.outcome in (Outcome.CREATED, Outcome.UPDATED):
+                for hop, seconds in timeline.hops().items():
+                    freshness_seconds.labels(hop).observe(seconds)
         # A redelivered version is announced again: the first announcement may be the
         # one that was lost when the process stopped after writing.
         await posts_published.publish(
@@ -93,6 +100,7 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
                 category=post.category,
                 first_published_at=post.first_published_at,
                 updated_at=post.updated_at,
+                timeline=timeline,
             ),
             key=summary.story_id.encode(),
         )

@@ -103,6 +103,7 @@ def compose(story_material: StoryMaterial, draft: Draft) -> tuple[StorySummarize
                 url=a.canonical_url,
                 title=a.title,
                 is_copy=a.copy_of is not None,
+                fetched_at=a.fetched_at,
             )
             for a in story.articles
         ),

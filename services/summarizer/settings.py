@@ -21,8 +21,9 @@ class SummarizerSettings(ServiceSettings):
         1.0,
         ge=0,
         le=600,
-        description="Quiet time after a story's latest update before it is summarised, "
-        "so a burst of updates is summarised once.",
+        description="Quiet time after an update of a story already summarised before it is "
+        "summarised again, so a burst of updates is summarised once (a new story is "
+        "summarised at once).",
     )
     summary_lease_seconds: float = Field(
         120, gt=0, description="How long one replica holds a story it is summarising."

@@ -1,10 +1,11 @@
 """The summarizer's queue of stories in MongoDB: the newest version of each story waits
 there until it has been quiet for a moment, then one replica claims and summarises it.
 
-Receiving a stories.updated event only records it (durably, before the offset commit);
-a burst of versions of one story leaves only the newest waiting, and a version older
-than one already seen is refused. State survives restarts; a claim is a lease, so a
-replica that dies mid-summary leaves the story to another once the lease runs out.
+Receiving a stories.updated event only records it (durably, before the offset commit).
+A new story is due at once; a burst of later versions of one story leaves only the
+newest waiting, and a version older than one already seen is refused. State survives
+restarts; a claim is a lease, so a replica that dies mid-summary leaves the story to
+another once the lease runs out.
 
 The story itself (up to a few hundred kB of article text) waits in a collection of its
 own, read by `_id` once claimed: the queue's documents stay small for the claims, which
@@ -74,7 +75,7 @@ class SummaryQueue:
         update = {
             "$set": {
                 "version": story.version,
-                "due_at": None if story.withdrawn else now + self.quiet,  # nothing to summarise
+                "due_at": None if story.withdrawn else now + self.quiet_for(story),
                 "attempts": 0,
                 "origin": [origin.partition, origin.offset],
                 # The summary, written later by the worker, continues this update's trace.
@@ -91,6 +92,11 @@ class SummaryQueue:
                 raise
             return False  # the story is known with this version or a newer one
         return True
+
+    def quiet_for(self, story: StoryUpdated) -> timedelta:
+        """How long `story` waits for more updates: a new story not at all (the news is
+        on the site at once), a later version the quiet time (a burst costs one summary)."""
+        return timedelta(0) if story.version == 1 else self.quiet
 
     async def claim_due(self, now: datetime | None = None) -> ClaimedStory | None:
         """The story due longest ago whose quiet time has passed and that no replica holds,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.summarizer.composer import GateReport, compose
 from services.summarizer.draft import SummaryBackend
 from services.summarizer.material import StoryMaterial
-from shared.events import StorySummarized, StoryUpdated
+from shared.events import StorySummarized, StoryUpdated, utc_now
 
 
 class Summarizer:
@@ -15,4 +15,8 @@ class Summarizer:
     async def summarize(self, story: StoryUpdated) -> tuple[StorySummarized, GateReport]:
         material = StoryMaterial(story)
         draft = await self.backend.draft(material)
-        return compose(material, draft)
+        summary, report = compose(material, draft)
+        if story.timeline is not None:
+            timeline = story.timeline.model_copy(update={"summarized_at": utc_now()})
+            summary = summary.model_copy(update={"timeline": timeline})
+        return summary, report

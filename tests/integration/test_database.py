@@ -8,6 +8,7 @@ import pytest
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from shared.db import Database, is_duplicate_key, upsert
+from shared.metrics import registry
 
 
 async def test_a_document_written_is_read_back(database: Database):
@@ -65,3 +66,19 @@ async def test_a_racing_upsert_refused_by_the_unique_id_is_told_as_a_duplicate_k
 
     await asyncio.gather(*(claim() for _ in range(8)))
     assert sorted(outcomes) == ["held"] * 7 + ["taken"]
+
+
+async def test_each_command_is_timed_by_command_and_collection(database: Database):
+    def timed(command: str) -> float:
+        value = registry.get_sample_value(
+            "pressroom_database_seconds_count", {"command": command, "collection": "timed"}
+        )
+        return value or 0.0
+
+    inserts, finds = timed("insert"), timed("find")
+    timed_collection = database.collection("timed")
+    await timed_collection.insert_one({"n": 1})
+    await timed_collection.insert_one({"n": 2})
+    await timed_collection.find_one({"n": 2})
+
+    assert (timed("insert"), timed("find")) == (inserts + 2, finds + 1)

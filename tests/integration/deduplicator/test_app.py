@@ -9,7 +9,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 
 from services.deduplicator.app import create_app
 from services.deduplicator.settings import DeduplicatorSettings
-from shared.events import StoryUpdated
+from shared.events import StoryUpdated, utc_now
 from shared.topics import ARTICLES_RAW, STORIES_UPDATED
 from tests.in_memory import in_memory
 from tests.infra import MONGO
@@ -36,3 +36,24 @@ async def test_an_article_becomes_a_story_update_keyed_by_story_id_and_a_duplica
     story, key = published[-1]
     assert key == story.story_id.encode()
     assert {a.article_id for a in story.articles} == {ORIGINAL.article_id, SYNDICATED.article_id}
+
+
+async def test_a_story_update_carries_when_its_article_was_fetched_and_placed():
+    name = f"pressroom_test_{uuid.uuid4().hex[:12]}"
+    app = create_app(DeduplicatorSettings(mongo_url=MONGO, mongo_database=name))
+    broker = cast(KafkaBroker, app.broker)
+    published: list[StoryUpdated] = []
+
+    @broker.subscriber(STORIES_UPDATED, group_id="test-reader")
+    async def read(story: StoryUpdated) -> None:
+        published.append(story)
+
+    before = utc_now()
+    async with in_memory(app, name) as br:
+        await br.publish(ORIGINAL, ARTICLES_RAW, key=ORIGINAL.article_id.encode())
+
+    [story] = published
+    assert story.timeline is not None
+    assert story.timeline.fetched_at == ORIGINAL.fetched_at
+    assert before <= story.timeline.placed_at <= utc_now()
+    assert story.articles[0].fetched_at == ORIGINAL.fetched_at

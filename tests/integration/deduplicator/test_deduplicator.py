@@ -123,8 +123,9 @@ async def test_stories_brought_together_by_a_later_article_survive_a_restart(dat
 
 
 def same_story(a: StoryUpdated, b: StoryUpdated) -> bool:
-    """The same story at the same version (each announcement is its own event)."""
-    envelope = {"event_id", "occurred_at"}
+    """The same story at the same version (each announcement is its own event, with the
+    times of the article that brought it)."""
+    envelope = {"event_id", "occurred_at", "timeline"}
     return a.model_dump(exclude=envelope) == b.model_dump(exclude=envelope)
 
 

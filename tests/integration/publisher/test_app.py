@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import cast
 
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -10,7 +11,8 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from services.publisher.app import create_app
 from services.publisher.settings import PublisherSettings
 from shared.db import Database
-from shared.events import PostPublished
+from shared.events import PostPublished, Timeline, utc_now
+from shared.metrics import registry
 from shared.topics import POSTS_PUBLISHED, STORIES_SUMMARIZED, STORIES_UPDATED
 from tests.factories import make_article, make_story, make_summary, make_withdrawal
 from tests.in_memory import in_memory
@@ -76,3 +78,40 @@ async def test_a_withdrawn_story_takes_its_post_off_the_site_and_is_announced():
     ]
     assert announced[1].slug == announced[0].slug
     assert announced[1].version == 3
+
+
+async def test_an_announced_version_carries_its_timeline_and_the_freshness_is_measured():
+    name = f"pressroom_test_{uuid.uuid4().hex[:12]}"
+    app = create_app(PublisherSettings(mongo_url=MONGO, mongo_database=name))
+    broker = cast(KafkaBroker, app.broker)
+    announced: list[PostPublished] = []
+
+    @broker.subscriber(POSTS_PUBLISHED, group_id="test-reader")
+    async def read(post: PostPublished) -> None:
+        announced.append(post)
+
+    fetched = utc_now() - timedelta(seconds=3)
+    timeline = Timeline(
+        fetched_at=fetched,
+        placed_at=fetched + timedelta(seconds=1),
+        summarized_at=fetched + timedelta(seconds=2),
+    )
+    seen_before = _visible_count()
+    async with in_memory(app, name) as br:
+        summary = make_summary(timeline=timeline)
+        await br.publish(summary, STORIES_SUMMARIZED, key=summary.story_id.encode())
+
+    [post] = announced
+    assert post.timeline is not None
+    assert post.timeline.published_at == post.updated_at
+    assert post.timeline.hops()["fetched_to_visible"] >= 3
+    assert _visible_count() == seen_before + 1
+
+
+def _visible_count() -> float:
+    return (
+        registry.get_sample_value(
+            "pressroom_freshness_seconds_count", {"hop": "fetched_to_visible"}
+        )
+        or 0.0
+    )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import cast
 
 from faststream.kafka import KafkaBroker, KafkaMessage
 
 from services.summarizer.app import create_app
 from services.summarizer.settings import SummarizerSettings
-from shared.events import DeadLetter, StorySummarized, StoryUpdated
+from shared.events import DeadLetter, StorySummarized, StoryUpdated, Timeline, utc_now
 from shared.metrics import registry
 from shared.topics import STORIES_SUMMARIZED, STORIES_UPDATED, dead_letter_topic
 from tests.factories import make_article, make_story
@@ -41,26 +42,28 @@ async def summarizer_app(
         yield br
 
 
-async def test_a_burst_of_versions_is_summarised_once_at_the_newest_version():
+async def test_a_new_story_is_summarised_at_once_and_a_burst_of_updates_once_at_the_newest():
     summaries: list[tuple[StorySummarized, bytes]] = []
     async with summarizer_app(summaries, []) as broker:
-        versions = [
-            make_story(HARBOUR, version=1),
+        first = make_story(HARBOUR, version=1)
+        await broker.publish(first, STORIES_UPDATED, key=first.story_id.encode())
+        await eventually(lambda: len(summaries) >= 1, within=60, what="the first summary")
+        burst = [
             make_story(HARBOUR, NORDIC, version=2),
             make_story(HARBOUR, NORDIC, COAST, version=3),
         ]
-        for story in versions:
+        for story in burst:
             await broker.publish(story, STORIES_UPDATED, key=story.story_id.encode())
-        await eventually(lambda: len(summaries) >= 1, within=60, what="a summary published")
+        await eventually(lambda: len(summaries) >= 2, within=60, what="the burst's summary")
         # An older version arriving late is refused, not summarised over the newer one.
-        await broker.publish(versions[0], STORIES_UPDATED, key=versions[0].story_id.encode())
-        await broker.publish(versions[1], STORIES_UPDATED, key=versions[1].story_id.encode())
+        for late in (first, burst[0]):
+            await broker.publish(late, STORIES_UPDATED, key=late.story_id.encode())
         last = make_story(HARBOUR, NORDIC, COAST, version=4)
         await broker.publish(last, STORIES_UPDATED, key=last.story_id.encode())
-        await eventually(lambda: len(summaries) >= 2, within=60, what="the second summary")
+        await eventually(lambda: len(summaries) >= 3, within=60, what="the last summary")
 
-    assert [summary.version for summary, _ in summaries] == [3, 4]
-    summary, key = summaries[0]
+    assert [summary.version for summary, _ in summaries] == [1, 3, 4]
+    summary, key = summaries[1]
     assert key == summary.story_id.encode()
     assert {s.source_name for s in summary.sources} == {
         "Harbour News",
@@ -68,6 +71,24 @@ async def test_a_burst_of_versions_is_summarised_once_at_the_newest_version():
         "Coast Times",
     }
     assert len(summary.key_points) == 5
+
+
+async def test_a_summary_carries_its_story_timeline_with_when_it_was_summarised():
+    summaries: list[tuple[StorySummarized, bytes]] = []
+    fetched = utc_now()
+    timeline = Timeline(fetched_at=fetched, placed_at=fetched + timedelta(milliseconds=5))
+    story = make_story(HARBOUR, NORDIC).model_copy(update={"timeline": timeline})
+    async with summarizer_app(summaries, []) as broker:
+        await broker.publish(story, STORIES_UPDATED, key=story.story_id.encode())
+        await eventually(lambda: len(summaries) >= 1, within=60, what="a summary published")
+
+    [(summary, _)] = summaries
+    assert summary.timeline is not None
+    assert summary.timeline.fetched_at == fetched
+    assert summary.timeline.placed_at == timeline.placed_at
+    assert summary.timeline.summarized_at is not None
+    assert summary.timeline.summarized_at >= timeline.placed_at
+    assert [s.fetched_at for s in summary.sources] == [HARBOUR.fetched_at, NORDIC.fetched_at]
 
 
 async def test_a_malformed_story_event_goes_to_the_dead_letter_topic():

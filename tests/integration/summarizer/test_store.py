@@ -59,3 +59,23 @@ async def test_a_story_withdrawn_while_it_waits_is_dropped_not_dead_lettered(dat
     assert letters == []
     assert await queue.pending() == 0
     assert await worker.step() is False
+
+
+async def test_a_new_story_is_due_at_once_and_a_later_version_after_the_quiet_time(
+    database: Database,
+):
+    queue = SummaryQueue(database, quiet=timedelta(seconds=30), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    now = datetime.now(UTC)
+    assert await queue.accept(make_story(HARBOUR, version=1), now=now)
+
+    claimed = await queue.claim_due(now)
+    assert claimed is not None
+    assert claimed.story.version == 1
+    await queue.finish(claimed.story)
+
+    assert await queue.accept(make_story(HARBOUR, NORDIC, version=2), now=now)
+    assert await queue.claim_due(now + timedelta(seconds=29)) is None
+    later = await queue.claim_due(now + timedelta(seconds=30))
+    assert later is not None
+    assert later.story.version == 2

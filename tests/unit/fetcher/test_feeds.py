@@ -36,7 +36,7 @@ JSON_FEED = b"""{"version": "https://jsonfeed.org/version/1.1", "title": "J", "i
 
 
 def test_rss_2_entries_with_text_time_and_image_links_only_http():
-    entries, skipped, _ = parse_feed(RSS2)
+    entries, skipped, *_ = parse_feed(RSS2)
     assert [e.url for e in entries] == ["https://a.example/1"]
     assert skipped == ["item 2: no http(s) link", "item 3: no http(s) link"]
     entry = entries[0]
@@ -52,7 +52,7 @@ def test_rss_2_entries_with_text_time_and_image_links_only_http():
     [(RSS091, "Ninety-one"), (RSS1, "RDF item"), (ATOM, "Atom entry"), (JSON_FEED, "JSON item")],
 )
 def test_every_kind_of_feed_gives_its_entries(body: bytes, title: str):
-    [entry], skipped, _ = parse_feed(body)
+    [entry], skipped, *_ = parse_feed(body)
     assert entry.title == title
     assert skipped == []
 
@@ -77,7 +77,7 @@ def test_a_jsonl_archive_reads_good_lines_and_names_bad_ones():
         "not json",
         '{"url": "ftp://x.example/2", "title": "Two"}',
     ]
-    entries, problems, _ = parse_jsonl_archive(lines)
+    entries, problems, *_ = parse_jsonl_archive(lines)
     assert [e.title for e in entries] == ["One"]
     assert entries[0].extra["source"] == "Reuters"
     assert [p.split(":")[0] for p in problems] == ["line 2", "line 3"]
@@ -100,7 +100,7 @@ def test_a_json_feed_item_with_a_number_for_a_date_keeps_its_entry_without_the_d
             {"url": "https://a.example/3", "title": "Three", "authors": "not a list"},
         ],
     }
-    entries, skipped, _ = parse_json_feed(json.dumps(feed).encode())
+    entries, skipped, *_ = parse_json_feed(json.dumps(feed).encode())
     assert [(e.title, e.published_at is not None) for e in entries] == [
         ("One", False),
         ("Two", True),
@@ -118,7 +118,7 @@ def test_every_item_that_is_no_entry_is_named_with_why():
         *({"url": f"https://a.example/n{n}", "title": f"N{n}"} for n in range(600)),
     ]
     feed = {"version": "https://jsonfeed.org/version/1.1", "items": items}
-    entries, skipped, _ = parse_json_feed(json.dumps(feed).encode())
+    entries, skipped, *_ = parse_json_feed(json.dumps(feed).encode())
 
     assert len(entries) + len(skipped) == len(items)
     assert skipped[:2] == ["item 2: no title", "item 3: an item is an object, not str"]

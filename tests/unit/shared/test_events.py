@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from shared.events import (
     PostPublished,
     SourceCredit,
     StoryArticle,
+    Timeline,
     article_id_for,
 )
 from shared.topics import PIPELINE_TOPICS
@@ -34,7 +36,15 @@ def test_each_topic_has_an_example_payload_that_its_model_accepts(topic: str):
 
 @pytest.mark.parametrize(
     "model",
-    [*EVENT_FOR_TOPIC.values(), DeadLetter, StoryArticle, GroundedText, Evidence, SourceCredit],
+    [
+        *EVENT_FOR_TOPIC.values(),
+        DeadLetter,
+        StoryArticle,
+        GroundedText,
+        Evidence,
+        SourceCredit,
+        Timeline,
+    ],
 )
 def test_every_event_model_is_frozen_and_documents_its_fields(model: type[Model]):
     assert model.model_config.get("frozen") is True
@@ -100,3 +110,22 @@ def test_a_withdrawal_is_schema_version_2_and_names_the_story_that_took_its_arti
     no_successor = json.loads(payload) | {"merged_into": None}
     with pytest.raises(ValidationError, match="merged_into"):
         EVENT_FOR_TOPIC["posts.published"].model_validate(no_successor)
+
+
+def test_a_timeline_gives_the_seconds_of_each_hop_it_has_passed():
+    fetched = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
+    placed = Timeline(fetched_at=fetched, placed_at=fetched + timedelta(seconds=0.25))
+    assert placed.hops() == {"fetched_to_placed": 0.25}
+
+    published = placed.model_copy(
+        update={
+            "summarized_at": fetched + timedelta(seconds=1),
+            "published_at": fetched + timedelta(seconds=1.5),
+        }
+    )
+    assert published.hops() == {
+        "fetched_to_placed": 0.25,
+        "placed_to_summarized": 0.75,
+        "summarized_to_published": 0.5,
+        "fetched_to_visible": 1.5,
+    }
