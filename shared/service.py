@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
@@ -161,8 +162,12 @@ def serve(app: Any, settings: ServiceSettings) -> None:
         access_log=False,
         timeout_graceful_shutdown=25,
     )
+    # No line per request: uvicorn logs one whenever "uvicorn.access" has a handler, and
+    # the root logger's JSON handler counts (requests are counted in the metrics instead).
+    logging.getLogger("uvicorn.access").propagate = False
     ports = [settings.http_port, *([settings.ops_port] if settings.ops_port else [])]
-    sockets = [
-        uvicorn.Config(app, host=settings.http_host, port=port).bind_socket() for port in ports
+    sockets = [  # each Config sets up logging: uvicorn's own, unless told not to
+        uvicorn.Config(app, host=settings.http_host, port=port, log_config=None).bind_socket()
+        for port in ports
     ]
     uvicorn.Server(config).run(sockets=sockets)

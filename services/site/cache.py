@@ -17,10 +17,14 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from functools import cached_property
 
 from prometheus_client import Counter, Gauge
 
 lookups_total = Counter("pressroom_site_cache_lookups_total", "Page cache lookups.", ["result"])
+HITS, MISSES = lookups_total.labels("hit"), lookups_total.labels("miss")
 cached_bytes = Gauge("pressroom_site_cache_bytes", "Bytes of rendered pages held in memory.")
 REMEMBERED_INVALIDATIONS = 1024
 ENTRY_OVERHEAD_BYTES = 512  # the key, the entry and its tags, roughly
@@ -42,6 +46,13 @@ class CachedPage:
     def size(self) -> int:
         return len(self.body) + ENTRY_OVERHEAD_BYTES
 
+    @cached_property
+    def last_modified_header(self) -> str | None:
+        """`last_modified` as a Last-Modified header gives it, formatted once per page."""
+        if self.last_modified is None:
+            return None
+        return format_datetime(datetime.fromtimestamp(self.last_modified, UTC), usegmt=True)
+
 
 class PageCache:
     def __init__(self, max_age_seconds: float, max_bytes: int = 64 * 2**20) -> None:
@@ -61,10 +72,10 @@ class PageCache:
         """The page if it is fresh; None otherwise (`stale` may still have it)."""
         page = self._pages.get(key)
         if page is None or time.monotonic() - page.stored_at > self.max_age:
-            lookups_total.labels("miss").inc()
+            MISSES.inc()
             return None
         self._pages.move_to_end(key)
-        lookups_total.labels("hit").inc()
+        HITS.inc()
         return page
 
     def stale(self, key: str) -> CachedPage | None:

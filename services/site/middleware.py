@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 from prometheus_client import Counter, Histogram
@@ -57,7 +58,14 @@ class SiteHeaders:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            route = scope.get("route")
-            name = getattr(route, "path", "unmatched")
-            requests_total.labels(name, str(status)).inc()
-            request_seconds.labels(name).observe(time.perf_counter() - started)
+            name = getattr(scope.get("route"), "path", "unmatched")
+            counted, timed = self._metrics(name, status)
+            counted.inc()
+            timed.observe(time.perf_counter() - started)
+
+    @staticmethod
+    @functools.cache
+    def _metrics(route: str, status: int) -> tuple[Counter, Histogram]:
+        """The metrics' children for a route and status, looked up once (routes are the
+        app's templates, and statuses few: the set stays small)."""
+        return requests_total.labels(route, str(status)), request_seconds.labels(route)

@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
@@ -169,9 +169,8 @@ class Site:
             "cache-control": f"public, max-age={self.settings.cdn_max_age_seconds}, "
             "stale-while-revalidate=60",
         }
-        if page.last_modified is not None:
-            moment = datetime.fromtimestamp(page.last_modified, UTC)
-            headers["last-modified"] = format_datetime(moment, usegmt=True)
+        if page.last_modified_header is not None:
+            headers["last-modified"] = page.last_modified_header
         return headers
 
     @staticmethod

@@ -3,6 +3,8 @@ public port and nothing else; /metrics, /health and /ready on the operators' por
 
 from __future__ import annotations
 
+import json
+
 import httpx2
 
 from shared.db import Database
@@ -26,3 +28,8 @@ async def test_the_public_port_serves_pages_and_the_ops_port_serves_the_operator
             assert (await client.get(f"{ops}{path}")).status_code == 200, path
         assert "pressroom_site" in (await client.get(f"{ops}/metrics")).text
         assert (await client.get(f"{ops}/")).status_code == 404  # no pages there
+
+        # Structured lines only, and none per request (the metrics count requests).
+        lines = [json.loads(line) for line in site.read_log().splitlines() if line.strip()]
+        assert lines
+        assert not [line for line in lines if "GET /" in line.get("message", "")]
