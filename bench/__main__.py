@@ -118,6 +118,7 @@ async def main() -> dict[str, Any]:
             "unaccounted": filled.unaccounted,
             "freshness": filled.freshness,
             "database_per_article": filled.database,
+            "cpu_ms_per_article": filled.cpu_ms_per_article,
             "peak_memory_mib": {k: round(v, 1) for k, v in filled.peak_memory_mib.items()},
         },
         "pipeline": {
@@ -235,6 +236,11 @@ def table(figures: dict[str, Any]) -> str:
                 f"{v['commands_per_article']} commands, {v['ms_per_article']} ms",
             )
             for service, v in b["database_per_article"].items()
+        ),
+        (
+            "backfill: CPU per article",
+            ", ".join(f"{name} {ms} ms" for name, ms in b["cpu_ms_per_article"].items())
+            + f" (all: {sum(b['cpu_ms_per_article'].values()):.1f} ms)",
         ),
         *(
             (f"stage: {stage}", f"{v['per_second']} /s ({v['items']} items)")

@@ -16,17 +16,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from shared.events import PostPublished, StorySummarized
 from shared.topics import POSTS_PUBLISHED, STORIES_SUMMARIZED
+from tests.waiting import eventually
 
 HOPS = ("fetched_to_placed", "placed_to_summarized", "summarized_to_published")
 
 
-def percentiles(values: list[float], *ps: int) -> dict[str, float]:
+def percentiles(values: list[float], *ps: int) -> dict[str, float | None]:
     if len(values) < 2:
-        return {f"p{p}": round(values[0], 3) if values else float("nan") for p in ps}
+        return {f"p{p}": round(values[0], 3) if values else None for p in ps}
     cuts = statistics.quantiles(values, n=100, method="inclusive")
     return {f"p{p}": round(cuts[p - 1], 3) for p in ps}
 
@@ -78,18 +79,17 @@ async def measuring_freshness(bootstrap: str) -> AsyncIterator[Freshness]:
     """Read both topics from their ends now until the block ends, then a moment more for
     what was already on its way."""
     freshness = Freshness()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        STORIES_SUMMARIZED,
+        POSTS_PUBLISHED,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="latest",  # no group: every partition, from its end
+    )
     await consumer.start()
     try:
-        await consumer.topics()  # the metadata of every topic
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in (STORIES_SUMMARIZED, POSTS_PUBLISHED)
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        consumer.assign(partitions)
-        await consumer.seek_to_end(*partitions)
-        for partition in partitions:  # the ends looked up now, not at the first read
+        await eventually(lambda: bool(consumer.assignment()), 30, "the topics' partitions")
+        for partition in consumer.assignment():  # the ends looked up now, not at the first read
             await consumer.position(partition)
         reading = True
 

@@ -5,6 +5,8 @@ long each takes from its release to its post, and each process's peak memory."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import statistics
 import time
 import uuid
@@ -142,6 +144,61 @@ async def run_pipeline(
             pipeline.stop_all()
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has used, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def infrastructure_pids() -> dict[str, list[int]]:
+    """The broker's and the database's processes (PostgreSQL's backends come and go: the
+    ones alive at the time)."""
+    found: dict[str, list[int]] = {"kafka": [], "ferretdb": [], "postgres": []}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        for name, marker in (("kafka", "kafka.Kafka"), ("ferretdb", "ferretdb --listen")):
+            if marker in command:
+                found[name].append(int(entry.name))
+        if command.startswith("postgres:") or "/bin/postgres " in command:
+            found["postgres"].append(int(entry.name))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds each pipeline process and each part of the infrastructure use between
+    `start` and `stop`. PostgreSQL's backends that exit in between are not counted, so
+    its share is a floor."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.started: dict[int, float] = {}
+
+    def _pids(self) -> dict[str, list[int]]:
+        services = {n: [s.process.pid] for n, s in self.pipeline.services.items()}
+        return {**services, **infrastructure_pids()}
+
+    def start(self) -> None:
+        for pids in self._pids().values():
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    self.started[pid] = cpu_seconds(pid)
+
+    def stop(self) -> dict[str, float]:
+        used: dict[str, float] = {}
+        for name, pids in self._pids().items():
+            total = 0.0
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    total += cpu_seconds(pid) - self.started.get(pid, 0.0)
+            used[name] = total
+        return used
+
+
 async def database_share(pipeline: Pipeline, articles: int) -> dict[str, dict[str, float]]:
     """Each service's database commands and time per article (by its own metrics)."""
     share = {}
@@ -167,6 +224,7 @@ class BackfillRun:
     unaccounted: int
     freshness: dict[str, Any]  # Freshness.report()
     database: dict[str, dict[str, float]]  # database_share()
+    cpu_ms_per_article: dict[str, float]  # CpuMeter, per article
 
     @property
     def per_second(self) -> float:
@@ -208,6 +266,8 @@ async def run_backfill(
         try:
             async with measuring_freshness(KAFKA) as freshness:
                 await pipeline.start_all()
+                cpu = CpuMeter(pipeline)
+                cpu.start()
                 started = last_change = time.monotonic()
                 on_site = 0
                 while on_site < expected and time.monotonic() - last_change < quiet_seconds:
@@ -216,6 +276,7 @@ async def run_backfill(
                     now_on_site = sum([p["article_count"] async for p in counts])
                     if now_on_site != on_site:
                         on_site, last_change = now_on_site, time.monotonic()
+            cpu_used = cpu.stop()
             memory = peak_memory(pipeline)
             database_time = await database_share(pipeline, len(articles))
             report = await audit(KafkaConnection(KAFKA), database)
@@ -229,6 +290,7 @@ async def run_backfill(
                 len(report.unaccounted),
                 freshness.report(),
                 database_time,
+                {name: round(1000 * used / len(articles), 2) for name, used in cpu_used.items()},
             )
         finally:
             pipeline.stop_all()

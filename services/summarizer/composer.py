@@ -11,12 +11,20 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from services.summarizer.category import categorise
 from services.summarizer.draft import Draft
 from services.summarizer.grounding import Verdict
 from services.summarizer.material import StoryMaterial
-from shared.events import Evidence, GroundedText, LeadImage, SourceCredit, StorySummarized
+from shared.events import (
+    Evidence,
+    GroundedText,
+    LeadImage,
+    SourceCredit,
+    StorySummarized,
+    StoryUpdated,
+)
 from shared.text import words
 
 KEY_POINTS = 5
@@ -28,6 +36,7 @@ class GateReport:
     was refused ("" for one it passed)."""
 
     outcomes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    recredited: bool = False  # the previous summary stands (recredit.py): nothing checked
 
     def count(self, part: str, outcome: str, reason: str | None = None) -> None:
         self.outcomes[(part, outcome, reason or "")] += 1
@@ -96,25 +105,36 @@ def compose(story_material: StoryMaterial, draft: Draft) -> tuple[StorySummarize
         summary=tuple(summary),
         category=category,
         tags=tuple(tags),
-        sources=tuple(
-            SourceCredit(
-                article_id=a.article_id,
-                source_name=a.source_name,
-                url=a.canonical_url,
-                title=a.title,
-                is_copy=a.copy_of is not None,
-                fetched_at=a.fetched_at,
-            )
-            for a in story.articles
-        ),
+        sources=credits(story),
         article_count=story.article_count,
         lead_image=_lead_image(material),
-        published_at=min(
-            (a.published_at for a in story.articles if a.published_at), default=story.first_seen_at
-        ),
+        published_at=earliest_publication(story),
         summarizer=draft.writer,
     )
     return summarized, report
+
+
+def credits(story: StoryUpdated) -> tuple[SourceCredit, ...]:
+    """The story's articles, credited to their outlets."""
+    return tuple(
+        SourceCredit(
+            article_id=a.article_id,
+            source_name=a.source_name,
+            url=a.canonical_url,
+            title=a.title,
+            is_copy=a.copy_of is not None,
+            fetched_at=a.fetched_at,
+        )
+        for a in story.articles
+    )
+
+
+def earliest_publication(story: StoryUpdated) -> datetime:
+    """When the first of its articles was published (the story's first sighting, if none
+    says)."""
+    return min(
+        (a.published_at for a in story.articles if a.published_at), default=story.first_seen_at
+    )
 
 
 def _spare_key_points(material: StoryMaterial, used: set[str]) -> Iterator[GroundedText]:

@@ -23,7 +23,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import OperationFailure
 
 from shared.db import Database, is_duplicate_key
-from shared.events import StoryUpdated
+from shared.events import StorySummarized, StoryUpdated
 from shared.tracing import carrier
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
@@ -43,6 +43,7 @@ class ClaimedStory:
     attempts: int
     origin: Origin
     trace: dict[str, str] = field(default_factory=dict)  # of the update that queued it
+    previous: StorySummarized | None = None  # the summary last published for the story
 
 
 class SummaryQueue:
@@ -116,15 +117,22 @@ class SummaryQueue:
         text = await self.texts.find_one({"_id": document["_id"]})
         if text is None:
             raise RuntimeError(f"story {document['_id']} is queued without its text")
+        previous = text.get("summary")
         return ClaimedStory(
             StoryUpdated.model_validate_json(text["story"]),
             document["attempts"],
             Origin(*document["origin"]),
             document.get("trace") or {},
+            StorySummarized.model_validate_json(previous) if previous else None,
         )
 
-    async def finish(self, story: StoryUpdated) -> None:
-        """The summary of this version is published: done, unless a newer version came in."""
+    async def finish(self, story: StoryUpdated, summary: StorySummarized | None = None) -> None:
+        """The summary of this version is published: done, unless a newer version came in.
+        The summary is kept beside the story, for the next version to start from."""
+        if summary is not None:
+            await self.texts.update_one(
+                {"_id": story.story_id}, {"$set": {"summary": summary.model_dump_json()}}
+            )
         await self.stories.update_one(
             {"_id": story.story_id, "version": story.version},
             {"$set": {"summarized_version": story.version, "due_at": None}},

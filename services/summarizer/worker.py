@@ -32,6 +32,11 @@ grounding_total = Counter(
     "and, for a refused sentence, the reason (number, name, negation, quote, coverage).",
     ["part", "outcome", "reason"],
 )
+recredited_total = Counter(
+    "pressroom_summaries_recredited_total",
+    "Published summaries that are the story's previous one credited anew: the story gained "
+    "or lost only copies (counted in pressroom_summaries_total too).",
+)
 summary_seconds = Histogram(
     "pressroom_summary_seconds", "Time to summarise one story, backend call included."
 )
@@ -109,7 +114,7 @@ class SummaryWorker:
             return
         try:
             with summary_seconds.time():
-                summary, report = await self.summarizer.summarize(story)
+                summary, report = await self.summarizer.summarize(story, claimed.previous)
             await self.publish(summary)
         except EmptySummary as error:
             await self._give_up(claimed, f"empty summary: {error}")
@@ -117,9 +122,11 @@ class SummaryWorker:
         except Exception as error:
             await self._failed(claimed, error)
             return
-        await self.queue.finish(story)
+        await self.queue.finish(story, summary)
         _count(report)
         summaries_total.labels("published").inc()
+        if report.recredited:
+            recredited_total.inc()
         logger.info(
             "story summarised",
             extra={"story_id": story.story_id, "version": story.version, "by": summary.summarizer},

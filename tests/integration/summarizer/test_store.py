@@ -79,3 +79,21 @@ async def test_a_new_story_is_due_at_once_and_a_later_version_after_the_quiet_ti
     later = await queue.claim_due(now + timedelta(seconds=30))
     assert later is not None
     assert later.story.version == 2
+
+
+async def test_the_summary_last_published_comes_with_the_next_version_claimed(database: Database):
+    queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    first = make_story(HARBOUR, version=1)
+    assert await queue.accept(first)
+    claimed = await queue.claim_due()
+    assert claimed is not None
+    assert claimed.previous is None
+    summary, _ = await Summarizer(ExtractiveBackend(200)).summarize(claimed.story)
+    await queue.finish(claimed.story, summary)
+
+    assert await queue.accept(make_story(HARBOUR, NORDIC, version=2))
+    later = await queue.claim_due(datetime.now(UTC) + timedelta(seconds=1))
+
+    assert later is not None
+    assert later.previous == summary
