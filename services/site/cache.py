@@ -70,12 +70,20 @@ class PageCache:
 
     def get(self, key: str) -> CachedPage | None:
         """The page if it is fresh; None otherwise (`stale` may still have it)."""
-        page = self._pages.get(key)
-        if page is None or time.monotonic() - page.stored_at > self.max_age:
+        page = self.peek(key)
+        if page is None:
             MISSES.inc()
             return None
         self._pages.move_to_end(key)
         HITS.inc()
+        return page
+
+    def peek(self, key: str) -> CachedPage | None:
+        """The page if it is fresh, as `get` but neither counted nor moved: a look before
+        deciding whether to `get` it."""
+        page = self._pages.get(key)
+        if page is None or time.monotonic() - page.stored_at > self.max_age:
+            return None
         return page
 
     def stale(self, key: str) -> CachedPage | None:

@@ -257,25 +257,49 @@ class Site:
             return story._replace(story_id=post.story_id)
 
         page = await self.page(f"story:{slug}", render, (f"post:{slug}",))
-        if page.story_id and self.views is not None and self._counts_as_view(request):
-            self.views.record(
-                page.story_id,
-                client_of(
-                    request.client.host if request.client else None,
-                    request.headers.get("user-agent"),
-                    request.headers.get("accept-language"),
-                ),
-            )
+        headers = request.headers
+        self.viewed(
+            page,
+            request.method,
+            request.client.host if request.client else None,
+            headers.get("user-agent"),
+            headers.get("accept-language"),
+            conditional=bool(headers.get("if-none-match") or headers.get("if-modified-since")),
+        )
         return self.answer(request, page)
 
-    @staticmethod
-    def _counts_as_view(request: Request) -> bool:
-        """A GET by a browser that did not already have the page (a 304 is no view)."""
-        if request.method != "GET" or is_bot(request.headers.get("user-agent")):
-            return False
-        return not (
-            request.headers.get("if-none-match") or request.headers.get("if-modified-since")
-        )
+    def viewed(
+        self,
+        page: CachedPage,
+        method: str,
+        host: str | None,
+        user_agent: str | None,
+        language: str | None,
+        *,
+        conditional: bool,
+    ) -> None:
+        """Count a view of a story page: a GET by a browser that did not already have the
+        page (a 304 is no view)."""
+        if page.story_id is None or self.views is None or method != "GET" or conditional:
+            return
+        if not is_bot(user_agent):
+            self.views.record(page.story_id, client_of(host, user_agent, language))
+
+    def cached_story(self, path: str) -> CachedPage | None:
+        """The story page at `path` if the cache has it fresh and it is one (no redirect or
+        not-found page): what `CachedStories` answers."""
+        slug = path.removeprefix("/story/")
+        if slug == path or not SLUG.match(slug):
+            return None
+        key = f"story:{slug}"
+        if (page := self.cache.peek(key)) is None or page.status != 200:
+            return None
+        return self.cache.get(key)
+
+    def validators(self, page: CachedPage) -> dict[str, str]:
+        """The headers that let clients and CDNs keep `page`: its ETag, Cache-Control and
+        Last-Modified."""
+        return self._validators(page)
 
     async def _story_context(self, post: Post) -> dict[str, Any]:
         url = f"{self.settings.site_url}/story/{post.slug}"

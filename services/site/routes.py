@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from services.site.api import Api
+from services.site.cached_stories import CachedStories
 from services.site.middleware import SiteHeaders
 from services.site.pages import DatabaseAway, NotFound, Site
 
@@ -19,10 +20,11 @@ STATIC = Path(__file__).parent / "static"
 
 def make_pages(site: Site) -> ASGIApp:
     api = Api(site)
+    story = Route("/story/{slug}", site.story)
     pages = Starlette(
         routes=[
             Route("/", site.home),
-            Route("/story/{slug}", site.story),
+            story,
             Route("/category/{name}", site.category),
             Route("/category/{name}/feed.xml", site.feed),
             Route("/category/{name}/atom.xml", site.atom),
@@ -48,4 +50,4 @@ def make_pages(site: Site) -> ASGIApp:
             Exception: site.server_error,
         },
     )
-    return SiteHeaders(pages)
+    return SiteHeaders(CachedStories(site, story, pages))
