@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -29,24 +30,31 @@ def lighthouse() -> Path:
     return command
 
 
-def scores(url: str, chromium: str = "/usr/bin/chromium") -> dict[str, float]:
-    """Each category's score (0 to 1) for `url`."""
-    with tempfile.TemporaryDirectory(prefix="pressroom-lighthouse-") as directory:
-        report = Path(directory) / "report.json"
-        subprocess.run(
-            [
-                str(lighthouse()),
-                url,
-                "--quiet",
-                "--output=json",
-                f"--output-path={report}",
-                f"--only-categories={','.join(CATEGORIES)}",
-                "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
-            ],
-            env={**os.environ, "CHROME_PATH": chromium},
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
-        categories = json.loads(report.read_text())["categories"]
-    return {name: float(categories[name]["score"] or 0.0) for name in CATEGORIES}
+def scores(url: str, chromium: str = "/usr/bin/chromium", attempts: int = 2) -> dict[str, float]:
+    """Each category's score (0 to 1) for `url`. A run Chromium fails (it can, on a
+    saturated machine) is made once more; a second failure raises with Lighthouse's own
+    words."""
+    for attempt in range(1, attempts + 1):
+        with tempfile.TemporaryDirectory(prefix="pressroom-lighthouse-") as directory:
+            report = Path(directory) / "report.json"
+            run = subprocess.run(
+                [
+                    str(lighthouse()),
+                    url,
+                    "--quiet",
+                    "--output=json",
+                    f"--output-path={report}",
+                    f"--only-categories={','.join(CATEGORIES)}",
+                    "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+                ],
+                env={**os.environ, "CHROME_PATH": chromium},
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
+            if run.returncode == 0:
+                categories = json.loads(report.read_text())["categories"]
+                return {name: float(categories[name]["score"] or 0.0) for name in CATEGORIES}
+        print(f"bench: lighthouse failed on {url} (attempt {attempt}):", file=sys.stderr)
+        print(run.stderr[-2000:], file=sys.stderr)
+    raise RuntimeError(f"lighthouse failed {attempts} times on {url}")
