@@ -156,14 +156,16 @@ class Site:
         return page
 
     def answer(self, request: Request, page: CachedPage) -> Response:
-        headers = self._validators(page)
+        headers = self.validators(page)
         if page.location is not None:
             headers["location"] = page.location
         if page.status == 200 and self._not_modified(request, page):
             return Response(status_code=304, headers=headers)
         return Response(page.body, page.status, headers=headers, media_type=page.media_type)
 
-    def _validators(self, page: CachedPage) -> dict[str, str]:
+    def validators(self, page: CachedPage) -> dict[str, str]:
+        """The headers that let clients and CDNs keep `page`: its ETag, Cache-Control and
+        Last-Modified."""
         headers = {
             "etag": page.etag,
             "cache-control": f"public, max-age={self.settings.cdn_max_age_seconds}, "
@@ -295,11 +297,6 @@ class Site:
         if (page := self.cache.peek(key)) is None or page.status != 200:
             return None
         return self.cache.get(key)
-
-    def validators(self, page: CachedPage) -> dict[str, str]:
-        """The headers that let clients and CDNs keep `page`: its ETag, Cache-Control and
-        Last-Modified."""
-        return self._validators(page)
 
     async def _story_context(self, post: Post) -> dict[str, Any]:
         url = f"{self.settings.site_url}/story/{post.slug}"
