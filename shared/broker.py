@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from faststream._internal.broker import BrokerUsecase
 from faststream.kafka import KafkaBroker
@@ -12,15 +12,19 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 from faststream.middlewares import AckPolicy
 
+from shared.commits import OffsetCommits
 from shared.dead_letters import DeadLetterPolicy
 from shared.kafka_connection import KafkaConnection
 from shared.metrics import registry
 from shared.settings import PRODUCER_MAX_REQUEST_BYTES, ServiceSettings
 
+Policy = TypeVar("Policy", DeadLetterPolicy, OffsetCommits)
+
 
 def make_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
-    """A broker with durable publishing (acks=all, idempotent), commits after the effect,
-    Prometheus metrics, traces and dead-lettering of messages that cannot be processed."""
+    """A broker with durable publishing (acks=all, idempotent), commits after the effect
+    (coalesced: shared/commits.py), Prometheus metrics, traces and dead-lettering of
+    messages that cannot be processed."""
     kafka = KafkaConnection.from_settings(settings)
     broker = KafkaBroker(
         kafka.bootstrap_servers.split(","),
@@ -29,9 +33,10 @@ def make_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
         acks="all",
         enable_idempotence=True,
         max_request_size=PRODUCER_MAX_REQUEST_BYTES,
-        # Offsets are committed after the handler returns; a handler that raises (which
-        # the dead-letter policy allows only on shutdown) leaves its message uncommitted.
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        # Offsets are committed by OffsetCommits, after the handler returns; a handler
+        # that raises (which the dead-letter policy allows only on shutdown) leaves its
+        # message uncommitted.
+        ack_policy=AckPolicy.MANUAL,
         graceful_timeout=20.0,
         middlewares=(
             KafkaPrometheusMiddleware(
@@ -43,6 +48,8 @@ def make_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
         logger=logging.getLogger(f"pressroom.{service}"),
         description=f"Pressroom {service}",
     )
+    # Outside the dead-letter policy: a dead-lettered message is finished too.
+    broker.add_middleware(OffsetCommits(settings.commit_interval_seconds))
     # Innermost, so it sees the handler's own exceptions first.
     broker.add_middleware(
         DeadLetterPolicy(
@@ -55,13 +62,14 @@ def make_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
     return broker
 
 
-def dead_letters_of(broker: KafkaBroker) -> DeadLetterPolicy:
-    """The dead-letter policy `make_broker` installed, for work that gives up outside a
-    handler (the summarizer's worker): its letters are counted like every other."""
+def installed(broker: KafkaBroker, kind: type[Policy]) -> Policy:
+    """The `kind` of middleware `make_broker` installed: the dead-letter policy, for work
+    that gives up outside a handler (the summarizer's worker), whose letters are counted
+    like every other; the offset commits, to close on shutdown."""
     for middleware in broker.config.broker_middlewares:
-        if isinstance(middleware, DeadLetterPolicy):
+        if isinstance(middleware, kind):
             return middleware
-    raise LookupError("this broker was not made by make_broker")
+    raise LookupError(f"this broker has no {kind.__name__}: it was not made by make_broker")
 
 
 def subscriptions(broker: BrokerUsecase[Any, Any, Any]) -> list[tuple[str, str]]:

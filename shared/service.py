@@ -20,7 +20,8 @@ from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared.broker import subscriptions
+from shared.broker import installed, subscriptions
+from shared.commits import OffsetCommits
 from shared.db import Database
 from shared.kafka_connection import KafkaConnection
 from shared.lag import LagMonitor
@@ -145,7 +146,8 @@ def make_service_app(
         on_startup=list(on_startup),
         # After the broker started, so background work can publish.
         after_startup=[*after_startup, start_background],
-        on_shutdown=[stop_background, *on_shutdown],
+        # Before the broker stops: the consumers commit what they finished.
+        on_shutdown=[stop_background, *on_shutdown, installed(broker, OffsetCommits).close],
         # After the broker stopped, so in-flight handlers still have their database.
         after_shutdown=[*after_shutdown, close_database],
     )

@@ -81,6 +81,14 @@ class ServiceSettings(BaseSettings):
         description="Attempts at a failing message before it goes to the topic's .dlq "
         "(outages of Kafka or MongoDB are waited out, not counted).",
     )
+    commit_interval_seconds: float = Field(
+        0.5,
+        ge=0,
+        le=60,
+        description="How often a consumer commits the offsets of the messages it finished "
+        "(0: after each). A process killed without shutting down re-reads at most this "
+        "much; a commit after each message cost the broker more CPU than the messages.",
+    )
     consumer_group: str | None = Field(
         None,
         min_length=1,

@@ -27,7 +27,7 @@ import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 Terms = Mapping[str, int]
@@ -81,22 +81,28 @@ class TermWeights:
     """TF-IDF weights from `documents` articles, of which `frequencies[t]` hold term t;
     the terms in `counted` are counted once more (the article being placed). The IDF
     counts `prior_documents` more articles that hold none of the terms: early in a
-    stream, a word that two of three articles share is not yet a common word."""
+    stream, a word that two of three articles share is not yet a common word.
+
+    One placement weighs the same terms again for every candidate and group member, so
+    each term's IDF is worked out once per `TermWeights` (the same arithmetic, so the
+    same weights to the last bit)."""
 
     documents: int
     frequencies: Mapping[str, int]
     counted: frozenset[str] = frozenset()
     prior_documents: int = 10
+    _idf: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def vector(self, terms: Terms) -> dict[str, float]:
-        weights = {
-            term: (1.0 + math.log(count))
-            * math.log(
-                (self.documents + 1 + self.prior_documents)
-                / (self.frequencies.get(term, 0) + (term in self.counted) + 0.5)
-            )
-            for term, count in terms.items()
-        }
+        idf = self._idf
+        weights = {}
+        for term, count in terms.items():
+            if (inverse := idf.get(term)) is None:
+                inverse = idf[term] = math.log(
+                    (self.documents + 1 + self.prior_documents)
+                    / (self.frequencies.get(term, 0) + (term in self.counted) + 0.5)
+                )
+            weights[term] = (1.0 + math.log(count)) * inverse
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         return {term: w / norm for term, w in weights.items()}
 
@@ -104,7 +110,8 @@ class TermWeights:
 def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
-    return sum(w * b.get(term, 0.0) for term, w in a.items())
+    # Every weight is positive, so the terms b lacks would only add zeros.
+    return sum(w * b[term] for term, w in a.items() if term in b)
 
 
 def average_link(

@@ -20,8 +20,9 @@ from services.summarizer.settings import SummarizerSettings
 from services.summarizer.store import ClaimedStory, Origin, SummaryQueue
 from services.summarizer.summarizer import Summarizer
 from services.summarizer.worker import SummaryWorker
-from shared.broker import dead_letters_of, make_broker
+from shared.broker import installed, make_broker
 from shared.db import Database
+from shared.dead_letters import DeadLetterPolicy
 from shared.events import DeadLetter, StorySummarized, StoryUpdated
 from shared.service import make_service_app
 from shared.topics import STORIES_SUMMARIZED, STORIES_UPDATED
@@ -39,7 +40,7 @@ updates_total = Counter(
 
 def create_app(settings: SummarizerSettings) -> AsgiFastStream:
     broker = make_broker(settings, SERVICE)
-    dead_letters = dead_letters_of(broker)
+    dead_letters = installed(broker, DeadLetterPolicy)
     database = Database.from_settings(settings)
     queue = SummaryQueue(
         database,
@@ -91,7 +92,12 @@ def create_app(settings: SummarizerSettings) -> AsgiFastStream:
         await dead_letters.deliver(letter)
 
     worker = SummaryWorker(
-        queue, Summarizer(backend), publish, dead_letter, max_attempts=settings.handler_max_attempts
+        queue,
+        Summarizer(backend),
+        publish,
+        dead_letter,
+        max_attempts=settings.handler_max_attempts,
+        workers=settings.summary_workers(),
     )
 
     async def close_backend() -> None:

@@ -44,7 +44,11 @@ class SummarizerSettings(ServiceSettings):
         3, ge=1, le=10, description="Attempts at one story (timeouts, 429, 5xx, bad JSON)."
     )
     openai_concurrency: int = Field(
-        4, ge=1, le=256, description="Chat requests in flight at once per replica."
+        4,
+        ge=1,
+        le=256,
+        description="Chat requests in flight at once per replica: stories it summarises at "
+        "once (the extractive backend one at a time, bound by CPU).",
     )
     openai_prompt_cost_per_million: float = Field(
         0.15, ge=0, description="Price of a million prompt tokens, for the cost metric."
@@ -52,3 +56,9 @@ class SummarizerSettings(ServiceSettings):
     openai_completion_cost_per_million: float = Field(
         0.60, ge=0, description="Price of a million completion tokens, for the cost metric."
     )
+
+    def summary_workers(self) -> int:
+        """Stories summarised at once: a chat backend waits on its endpoint, so several
+        overlap; the extractive one is bound by CPU, where more at once would only thin
+        out the coalescing of a story's updates (more versions summarised, not faster)."""
+        return self.openai_concurrency if self.summarizer_backend == "openai" else 1

@@ -8,8 +8,8 @@ restarts; a claim is a lease, so a replica that dies mid-summary leaves the stor
 another once the lease runs out.
 
 The story itself (up to a few hundred kB of article text) waits in a collection of its
-own, read by `_id` once claimed: the queue's documents stay small for the claims, which
-update them in place.
+own, read by `_id` once claimed: the queue's documents (the entry and the summary last
+published) stay small for the claims, which update them in place.
 """
 
 from __future__ import annotations
@@ -117,7 +117,8 @@ class SummaryQueue:
         text = await self.texts.find_one({"_id": document["_id"]})
         if text is None:
             raise RuntimeError(f"story {document['_id']} is queued without its text")
-        previous = text.get("summary")
+        # Kept with the text before the summary moved to the queue entry.
+        previous = document.get("summary") or text.get("summary")
         return ClaimedStory(
             StoryUpdated.model_validate_json(text["story"]),
             document["attempts"],
@@ -128,15 +129,22 @@ class SummaryQueue:
 
     async def finish(self, story: StoryUpdated, summary: StorySummarized | None = None) -> None:
         """The summary of this version is published: done, unless a newer version came in.
-        The summary is kept beside the story, for the next version to start from."""
+        The summary is kept on the entry, for the next version to start from. One write,
+        unless a newer version came in or another replica's claim outlived ours."""
+        done: dict[str, Any] = {"summarized_version": story.version, "due_at": None}
         if summary is not None:
-            await self.texts.update_one(
-                {"_id": story.story_id}, {"$set": {"summary": summary.model_dump_json()}}
-            )
-        await self.stories.update_one(
-            {"_id": story.story_id, "version": story.version},
-            {"$set": {"summarized_version": story.version, "due_at": None}},
+            done["summary"] = summary.model_dump_json()
+        held = {"_id": story.story_id, "version": story.version, "claimed_by": self.owner}
+        released = await self.stories.update_one(held, {"$set": {**done, "claimed_until": NEVER}})
+        if released.matched_count:
+            return
+        same = await self.stories.update_one(
+            {"_id": story.story_id, "version": story.version}, {"$set": done}
         )
+        if not same.matched_count and summary is not None:  # the newer version starts from it
+            await self.stories.update_one(
+                {"_id": story.story_id}, {"$set": {"summary": done["summary"]}}
+            )
         await self.release(story)
 
     async def retry_later(

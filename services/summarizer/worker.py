@@ -58,6 +58,7 @@ class SummaryWorker:
         dead_letter: SendToDeadLetters,
         *,
         max_attempts: int,
+        workers: int = 1,
         poll_seconds: float = 0.2,
         backoff: Backoff = SUMMARY_BACKOFF,
     ) -> None:
@@ -66,11 +67,16 @@ class SummaryWorker:
         self.publish = publish
         self.dead_letter = dead_letter
         self.max_attempts = max_attempts
+        self.workers = workers
         self.poll_seconds = poll_seconds
         self.backoff = backoff
 
     async def run(self) -> None:
-        """Until cancelled: summarise every story that is due."""
+        """Until cancelled: summarise every story that is due, `workers` at a time (one
+        story's claim, backend call or publish waits while another's is summarised)."""
+        await asyncio.gather(*(self._work() for _ in range(self.workers)))
+
+    async def _work(self) -> None:
         outages = 0
         while True:
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from services.summarizer.draft import ExtractiveBackend
@@ -12,6 +13,7 @@ from shared.db import Database
 from shared.events import StorySummarized
 from tests.factories import make_story, make_withdrawal
 from tests.unit.summarizer.stories import HARBOUR, NORDIC
+from tests.waiting import eventually, eventually_async
 
 
 async def test_a_story_withdrawn_before_its_summary_is_never_claimed(database: Database):
@@ -97,3 +99,57 @@ async def test_the_summary_last_published_comes_with_the_next_version_claimed(da
 
     assert later is not None
     assert later.previous == summary
+
+
+async def test_a_summary_finished_after_a_newer_version_came_leaves_that_version_due(
+    database: Database,
+):
+    queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    assert await queue.accept(make_story(HARBOUR, version=1))
+    claimed = await queue.claim_due()
+    assert claimed is not None
+    summary, _ = await Summarizer(ExtractiveBackend(200)).summarize(claimed.story)
+    assert await queue.accept(make_story(HARBOUR, NORDIC, version=2))  # while summarising
+    await queue.finish(claimed.story, summary)
+
+    later = await queue.claim_due(datetime.now(UTC) + timedelta(seconds=1))
+
+    assert later is not None
+    assert later.story.version == 2
+    assert later.previous == summary
+
+
+async def test_a_worker_summarises_several_stories_at_once_each_once(database: Database):
+    queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    stories = [make_story(HARBOUR, version=1, story_id=f"{n}" * 32) for n in range(1, 4)]
+    for story in stories:
+        assert await queue.accept(story)
+    publishing: list[str] = []
+    all_in_flight = asyncio.Event()
+
+    async def publish(summary: StorySummarized) -> None:
+        publishing.append(summary.story_id)
+        if len(publishing) == len(stories):
+            all_in_flight.set()
+        await all_in_flight.wait()  # one worker alone would wait here for ever
+
+    async def dead_letter(claimed: ClaimedStory, reason: str) -> None:
+        raise AssertionError(reason)
+
+    worker = SummaryWorker(
+        queue, Summarizer(ExtractiveBackend(200)), publish, dead_letter, max_attempts=1, workers=3
+    )
+    running = asyncio.create_task(worker.run())
+    try:
+        await eventually(lambda: all_in_flight.is_set(), what="three summaries in flight")
+        await eventually_async(lambda: _nothing_pending(queue), what="the stories finished")
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    assert sorted(publishing) == sorted(story.story_id for story in stories)
+
+
+async def _nothing_pending(queue: SummaryQueue) -> bool:
+    return await queue.pending() == 0
