@@ -15,6 +15,7 @@ published) stay small for the claims, which update them in place.
 from __future__ import annotations
 
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +47,20 @@ class ClaimedStory:
     previous: StorySummarized | None = None  # the summary last published for the story
 
 
+def packed(story: StoryUpdated) -> bytes:
+    """The story's JSON, deflated: up to 20 articles' text is written at every update, and
+    the database's own compression of it cost more CPU than the summary (level 1: about
+    a quarter of the size, at a fraction of a millisecond)."""
+    return zlib.compress(story.model_dump_json().encode(), 1)
+
+
+def unpacked(stored: bytes | str) -> StoryUpdated:
+    # A text queued before stories were deflated is JSON as it is.
+    return StoryUpdated.model_validate_json(
+        stored if isinstance(stored, str) else zlib.decompress(stored)
+    )
+
+
 class SummaryQueue:
     def __init__(self, database: Database, quiet: timedelta, lease: timedelta) -> None:
         self.stories = database.collection("summarizer_stories")
@@ -67,7 +82,7 @@ class SummaryQueue:
         try:
             await self.texts.update_one(
                 {"_id": story.story_id, "version": {"$lt": story.version}},
-                {"$set": {"version": story.version, "story": story.model_dump_json()}},
+                {"$set": {"version": story.version, "story": packed(story)}},
                 upsert=True,
             )
         except OperationFailure as error:
@@ -120,7 +135,7 @@ class SummaryQueue:
         # Kept with the text before the summary moved to the queue entry.
         previous = document.get("summary") or text.get("summary")
         return ClaimedStory(
-            StoryUpdated.model_validate_json(text["story"]),
+            unpacked(text["story"]),
             document["attempts"],
             Origin(*document["origin"]),
             document.get("trace") or {},
