@@ -185,7 +185,7 @@ class Fetcher:
             entries = self._feed(source, response.body, response.content_type).entries
         except SourceFailed as failure:
             return [], f"{failure.kind}: {failure}"
-        ids = [article_id_for(canonical_url(e.url)) for e in entries]
+        ids = [entry_id(e) for e in entries]
         seen = await self.seen.seen_among(ids)
         return [(e, i not in seen) for e, i in zip(entries, ids, strict=True)], None
 
