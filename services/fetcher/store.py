@@ -11,7 +11,10 @@ from typing import Any
 from services.fetcher.sources import SourceConfig
 from shared.db import Database, upsert
 
-IN_FLIGHT = timedelta(minutes=15)  # a claimed poll not finished by then is due again
+IN_FLIGHT = timedelta(minutes=15)  # an announced poll not finished by then is due again
+# A claim not yet announced: a scheduler killed between the two leaves its source due again
+# this soon (seen in the fault test: a fetcher killed as it announced its first tick).
+ANNOUNCING = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -66,16 +69,25 @@ class SourceStore:
         return SourceState.from_document(document) if document else None
 
     async def claim_due(self, claim: str, now: datetime | None = None) -> str | None:
-        """The id of one source due to be polled, now marked in flight under `claim` (a
-        token of the caller's: should the reply be lost, `release_claim` finds it)."""
+        """The id of one source due to be polled, now held under `claim` (a token of the
+        caller's: should the reply be lost, `release_claim` finds it) for ANNOUNCING, until
+        `announced` holds it for IN_FLIGHT."""
         now = now or datetime.now(UTC)
         document = await self.sources.find_one_and_update(
             {"state.next_poll_at": {"$lte": now}},
-            {"$set": {"state.next_poll_at": now + IN_FLIGHT, "state.claim": claim}},
+            {"$set": {"state.next_poll_at": now + ANNOUNCING, "state.claim": claim}},
             sort=[("state.next_poll_at", 1)],
             projection={"_id": 1},
         )
         return document["_id"] if document else None
+
+    async def announced(self, source_id: str, claim: str, now: datetime | None = None) -> None:
+        """The poll claimed under `claim` is on sources.due: in flight for IN_FLIGHT, unless
+        it has finished already (its outcome cleared the claim)."""
+        await self.sources.update_one(
+            {"_id": source_id, "state.claim": claim},
+            {"$set": {"state.next_poll_at": (now or datetime.now(UTC)) + IN_FLIGHT}},
+        )
 
     async def release_claim(self, claim: str, now: datetime | None = None) -> None:
         """A claim whose reply was lost (the database restarting as it answered): whichever
@@ -112,6 +124,7 @@ class SourceStore:
                     "state.quarantined_until": None,
                     "state.last_success_at": now,
                     "state.last_error": None,
+                    "state.claim": None,  # polled: no later `announced` holds it again
                 },
                 "$inc": {"state.emitted": emitted},
             },
@@ -134,6 +147,7 @@ class SourceStore:
                     "state.last_error": error[:1000],
                     "state.next_poll_at": next_poll_at,
                     "state.quarantined_until": quarantined_until,
+                    "state.claim": None,
                 }
             },
         )

@@ -1,11 +1,12 @@
 """Polls that leave nothing behind: the entries a poll's cap leaves over are read by the
 next polls, not hidden behind an unchanged feed's ETag; a poll the broker could not
-announce is due again at once, not when its claim runs out."""
+announce is due again at once, and one claimed by a process killed before announcing it
+within a minute, not when a poll's claim runs out."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka.errors import KafkaConnectionError
@@ -18,7 +19,7 @@ from starlette.routing import Route
 from services.fetcher.scheduler import Scheduler
 from services.fetcher.settings import FetcherSettings
 from services.fetcher.sources import SourceConfig
-from services.fetcher.store import SourceStore
+from services.fetcher.store import ANNOUNCING, SourceStore
 from shared.db import Database
 from shared.events import ArticleFetched, SourceDue
 from tests.asgi_server import serving
@@ -104,3 +105,51 @@ async def test_a_claim_whose_reply_was_lost_is_due_again_at_the_next_tick(databa
     assert await scheduler.announce_due() == 1
 
     assert [due.source_id for due in announced] == ["wire"]
+
+
+async def test_a_claim_never_announced_is_due_again_within_a_minute_an_announced_one_is_not(
+    database: Database,
+):
+    """Seen in the fault test: a fetcher killed as it announced its first tick left one
+    source claimed and never announced, and its new articles waited 15 minutes."""
+    sources = SourceStore(database)
+    killed_at = datetime.now(UTC) - ANNOUNCING - timedelta(seconds=1)
+    await sources.sync(
+        [
+            SourceConfig(id="wire", name="Wire", url="https://wire.example/feed"),
+            SourceConfig(id="desk", name="Desk", url="https://desk.example/feed"),
+        ],
+        now=killed_at,
+    )
+    assert await sources.claim_due("killed before announcing", now=killed_at) is not None
+    announced: list[SourceDue] = []
+
+    async def announce(due: SourceDue) -> None:
+        announced.append(due)
+
+    scheduler = Scheduler(sources, announce, tick_seconds=1)
+    assert await scheduler.announce_due() == 2  # the orphaned claim ran out; the other due
+    assert await scheduler.announce_due() == 0  # both announced: held while they are polled
+
+    assert sorted(due.source_id for due in announced) == ["desk", "wire"]
+
+
+async def test_a_poll_that_finished_before_its_announcement_was_confirmed_keeps_its_schedule(
+    database: Database,
+):
+    sources = SourceStore(database)
+    await sources.sync([SourceConfig(id="wire", name="Wire", url="https://wire.example/feed")])
+    now = datetime.now(UTC)
+    assert await sources.claim_due("quick", now=now) == "wire"
+    await sources.record_success(
+        "wire",
+        next_poll_at=now + timedelta(seconds=60),
+        etag=None,
+        last_modified=None,
+        emitted=0,
+        now=now,
+    )
+    await sources.announced("wire", "quick", now=now)  # late: the poll is done
+
+    assert await sources.claim_due("next", now=now + timedelta(seconds=59)) is None
+    assert await sources.claim_due("next", now=now + timedelta(seconds=61)) == "wire"
