@@ -91,7 +91,7 @@ class TermWeights:
     frequencies: Mapping[str, int]
     counted: frozenset[str] = frozenset()
     prior_documents: int = 10
-    _idf: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+    _idf: dict[str, float] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def vector(self, terms: Terms) -> dict[str, float]:
         idf = self._idf
