@@ -50,4 +50,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         named = logging.getLogger(name)
         named.handlers[:] = []
         named.propagate = True
-    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+    # Chatty at INFO, so shown only when debugging: aiokafka's rebalances; httpx2's line
+    # per request (the fetcher counts its requests in its metrics).
+    chatty_level = root.level if root.level <= logging.DEBUG else max(logging.WARNING, root.level)
+    for chatty in ("aiokafka", "httpx2"):
+        logging.getLogger(chatty).setLevel(chatty_level)

@@ -39,6 +39,12 @@ async def test_a_story_on_the_real_broker_comes_back_summarised_and_metrics_coun
             metrics = (await client.get(f"{summarizer.url}/metrics")).text
         assert summarizer.terminate()  # SIGTERM: a graceful stop
 
+    # A line per story summarised; none per message handled (FastStream's own, at DEBUG).
+    log = summarizer.read_log()
+    assert '"story summarised"' in log
+    assert '"Received"' not in log
+    assert '"Processed"' not in log
+
     summary = received[0]
     assert summary.version == 2
     assert len(summary.key_points) == 5

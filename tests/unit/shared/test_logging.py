@@ -7,7 +7,7 @@ import logging
 
 from opentelemetry import trace
 
-from shared.logging import JsonFormatter
+from shared.logging import JsonFormatter, configure_logging
 from shared.tracing import configure_tracing
 
 
@@ -32,3 +32,17 @@ def test_a_line_written_inside_a_span_names_its_trace_and_span():
     context = span.get_span_context()
     assert line["trace_id"] == format(context.trace_id, "032x")
     assert line["span_id"] == format(context.span_id, "016x")
+
+
+def test_the_http_clients_line_per_request_shows_only_when_debugging():
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("fetcher", "INFO")
+        assert not logging.getLogger("httpx2").isEnabledFor(logging.INFO)
+        configure_logging("fetcher", "DEBUG")
+        assert logging.getLogger("httpx2").isEnabledFor(logging.DEBUG)
+    finally:
+        root.handlers[:], root.level = handlers, level
+        for chatty in ("aiokafka", "httpx2"):
+            logging.getLogger(chatty).setLevel(logging.NOTSET)
