@@ -14,6 +14,9 @@ published) stay small for the claims, which update them in place.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import heapq
 import uuid
 import zlib
 from dataclasses import dataclass, field
@@ -68,6 +71,10 @@ class SummaryQueue:
         self.quiet = quiet
         self.lease = lease
         self.owner = uuid.uuid4().hex
+        # When stories queued or retried by this process fall due, so its worker claims
+        # them then rather than at its next poll (which finds other replicas' stories).
+        self._due_times: list[datetime] = []
+        self._queued = asyncio.Event()
 
     async def create_indexes(self) -> None:
         await self.stories.create_index("due_at")
@@ -77,6 +84,7 @@ class SummaryQueue:
     ) -> bool:
         """Record `story` as the one to summarise; False when a newer or equal version is known."""
         now = now or datetime.now(UTC)
+        due_at = None if story.withdrawn else now + self.quiet_for(story)
         # The text first: a crash before the queue entry is healed by the redelivery. A
         # duplicate key: this version or a newer one is stored; the queue entry decides.
         try:
@@ -91,7 +99,7 @@ class SummaryQueue:
         update = {
             "$set": {
                 "version": story.version,
-                "due_at": None if story.withdrawn else now + self.quiet_for(story),
+                "due_at": due_at,
                 "attempts": 0,
                 "origin": [origin.partition, origin.offset],
                 # The summary, written later by the worker, continues this update's trace.
@@ -107,7 +115,35 @@ class SummaryQueue:
             if not is_duplicate_key(error):
                 raise
             return False  # the story is known with this version or a newer one
+        if due_at is not None:
+            self._falls_due(due_at)
         return True
+
+    def _falls_due(self, due_at: datetime) -> None:
+        self._forget_past(datetime.now(UTC))  # a busy worker does not wait, nor prune
+        # A waiting worker wakes only when this comes before the time it waits for.
+        if not self._due_times or due_at < self._due_times[0]:
+            self._queued.set()
+        heapq.heappush(self._due_times, due_at)
+
+    def _forget_past(self, now: datetime) -> None:
+        while self._due_times and self._due_times[0] <= now:
+            heapq.heappop(self._due_times)
+
+    def expect_claims(self) -> None:
+        """Before a claim: what is queued from now on wakes `wait_until_due`."""
+        self._queued.clear()
+
+    async def wait_until_due(self, longest: float) -> None:
+        """Until a story this process queued or retried is due (at once if one was queued
+        since `expect_claims`), or `longest` seconds at most."""
+        now = datetime.now(UTC)
+        self._forget_past(now)  # due already: the claim before this found them
+        wait = longest
+        if self._due_times:
+            wait = min(wait, (self._due_times[0] - now).total_seconds())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queued.wait(), wait)
 
     def quiet_for(self, story: StoryUpdated) -> timedelta:
         """How long `story` waits for more updates: a new story not at all (the news is
@@ -167,11 +203,13 @@ class SummaryQueue:
     ) -> None:
         """Summarising failed: try this story again after `delay`. An outage of Kafka or
         MongoDB is not the story's fault: `count_attempt=False` gives the attempt back."""
-        update: dict[str, Any] = {"$set": {"due_at": datetime.now(UTC) + delay}}
+        due_at = datetime.now(UTC) + delay
+        update: dict[str, Any] = {"$set": {"due_at": due_at}}
         if not count_attempt:
             update["$inc"] = {"attempts": -1}
         await self.stories.update_one({"_id": story.story_id, "version": story.version}, update)
         await self.release(story)
+        self._falls_due(due_at)
 
     async def give_up(self, story: StoryUpdated) -> None:
         """The story went to the dead-letter topic: no more attempts at this version."""

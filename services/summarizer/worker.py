@@ -59,7 +59,7 @@ class SummaryWorker:
         *,
         max_attempts: int,
         workers: int = 1,
-        poll_seconds: float = 0.2,
+        poll_seconds: float = 1.0,
         backoff: Backoff = SUMMARY_BACKOFF,
     ) -> None:
         self.queue = queue
@@ -80,9 +80,12 @@ class SummaryWorker:
         outages = 0
         while True:
             try:
+                self.queue.expect_claims()
                 if not await self.step():
                     queue_depth.set(await self.queue.pending())
-                    await asyncio.sleep(self.poll_seconds)
+                    # Woken by a story this process queues; other replicas' are found by
+                    # the poll.
+                    await self.queue.wait_until_due(self.poll_seconds)
                 outages = 0
             except asyncio.CancelledError:
                 raise

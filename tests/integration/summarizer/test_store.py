@@ -153,3 +153,38 @@ async def test_a_worker_summarises_several_stories_at_once_each_once(database: D
 
 async def _nothing_pending(queue: SummaryQueue) -> bool:
     return await queue.pending() == 0
+
+
+async def test_a_worker_claims_what_its_process_queues_when_due_not_at_its_next_poll(
+    database: Database,
+):
+    """The poll (a minute here) is for stories other replicas queued; a new story queued
+    here is claimed at once, a later version when its quiet time has passed."""
+    queue = SummaryQueue(database, quiet=timedelta(seconds=0.5), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    published: list[int] = []
+
+    async def publish(summary: StorySummarized) -> None:
+        published.append(summary.version)
+
+    async def dead_letter(claimed: ClaimedStory, reason: str) -> None:
+        raise AssertionError(reason)
+
+    worker = SummaryWorker(
+        queue,
+        Summarizer(ExtractiveBackend(200)),
+        publish,
+        dead_letter,
+        max_attempts=1,
+        poll_seconds=60,
+    )
+    running = asyncio.create_task(worker.run())
+    try:
+        await asyncio.sleep(0.5)  # the worker found nothing and waits
+        assert await queue.accept(make_story(HARBOUR, version=1, story_id="7" * 32))
+        await eventually(lambda: published == [1], within=10, what="the new story summarised")
+        assert await queue.accept(make_story(HARBOUR, NORDIC, version=2, story_id="7" * 32))
+        await eventually(lambda: published == [1, 2], within=10, what="the update, once quiet")
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
