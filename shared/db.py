@@ -32,6 +32,14 @@ def is_duplicate_key(error: PyMongoError) -> bool:
     )
 
 
+def is_duplicate_key_error(write_error: dict[str, Any]) -> bool:
+    """`is_duplicate_key` for one of a bulk write's `writeErrors`."""
+    return write_error.get("code") == 11000 or (
+        write_error.get("code") == 1
+        and "duplicate key value violates unique constraint" in str(write_error.get("errmsg"))
+    )
+
+
 # What FerretDB v2 answers, as an OperationFailure of code 1, while PostgreSQL behind it
 # restarts; and MongoDB's own codes for a server shutting down or stepping down.
 SERVER_AWAY_MESSAGES = (

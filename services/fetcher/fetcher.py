@@ -40,7 +40,7 @@ from services.fetcher.http import (
 from services.fetcher.language import detected_language
 from services.fetcher.settings import FetcherSettings
 from services.fetcher.sources import SourceConfig, source_id_for
-from services.fetcher.store import SeenUrls, SourceState, SourceStore
+from services.fetcher.store import Handled, SeenUrls, SourceState, SourceStore
 from services.fetcher.websub import WebSub, header_links
 from shared.events import ArticleFetched, article_id_for
 from shared.retry import Backoff, Failure, classify
@@ -81,6 +81,15 @@ class PollReport:
     entries: int = 0
     emitted: int = 0
     reason: str | None = None
+
+
+class EntryOutcome:
+    """What became of one new entry (emitted, invalid, refused, same), and what to remember
+    of it: its canonical URL, and the address the feed listed when that differs."""
+
+    def __init__(self, outcome: str, *handled: Handled) -> None:
+        self.outcome = outcome
+        self.handled = handled
 
 
 MAX_AUTHORS = 20
@@ -275,12 +284,24 @@ class Fetcher:
         seen = await self.seen.seen_among(by_id)
         new = [(i, e) for i, e in by_id.items() if i not in seen]
         cap = self.settings.max_new_entries_per_poll
-        outcomes = await asyncio.gather(*(self._entry_outcome(source, i, e) for i, e in new[:cap]))
-        for outcome in outcomes:
-            metrics.entries_total.labels(source.id, outcome).inc()
+        results = await asyncio.gather(
+            *(self._entry_outcome(source, i, e) for i, e in new[:cap]), return_exceptions=True
+        )
+        # Remembered together, after their events are durably published; should one entry
+        # fail (the broker away), those handled are remembered still, and the poll fails.
+        handled = [h for r in results if isinstance(r, EntryOutcome) for h in r.handled]
+        await self.seen.remember(handled)
+        outcomes = []
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+            outcomes.append(result.outcome)
+            metrics.entries_total.labels(source.id, result.outcome).inc()
         return outcomes.count("emitted"), max(0, len(new) - cap)
 
-    async def _entry_outcome(self, source: SourceConfig, article_id: str, entry: FeedEntry) -> str:
+    async def _entry_outcome(
+        self, source: SourceConfig, article_id: str, entry: FeedEntry
+    ) -> EntryOutcome:
         """What became of one new entry. One that cannot become an event is remembered as
         invalid with its reason, so the rest of the feed, and later polls, go on."""
         try:
@@ -290,10 +311,11 @@ class Fetcher:
             logger.warning(
                 "entry skipped", extra={"source": source.id, "url": entry.url, "reason": reason}
             )
-            await self.seen.remember(article_id, entry.url[:2000], source.id, reason)
-            return "invalid"
+            return EntryOutcome("invalid", Handled(article_id, entry.url[:2000], source.id, reason))
 
-    async def _handle_entry(self, source: SourceConfig, article_id: str, entry: FeedEntry) -> str:
+    async def _handle_entry(
+        self, source: SourceConfig, article_id: str, entry: FeedEntry
+    ) -> EntryOutcome:
         url = canonical_url(entry.url)
         try:
             own = (host_of(source.url),) if source.local else ()
@@ -301,23 +323,23 @@ class Fetcher:
         except BlockedAddress as error:
             metrics.failures_total.labels(source.id, "refused").inc()
             logger.warning("entry refused", extra={"source": source.id, "reason": str(error)})
-            await self.seen.remember(article_id, url, source.id, f"refused: {error}")
-            return "refused"
+            return EntryOutcome("refused", Handled(article_id, url, source.id, f"refused: {error}"))
         page = await self._page(source, entry) if source.fetch_pages else None
         if page and page.canonical_url and _same_site(page.canonical_url, entry.url):
             final_url = canonical_url(page.canonical_url)
             if final_url != url:
                 if await self.seen.seen_among([article_id_for(final_url)]):
-                    await self.seen.remember(article_id, url, source.id, "same as " + final_url)
-                    return "same"
+                    same = Handled(article_id, url, source.id, "same as " + final_url)
+                    return EntryOutcome("same", same)
                 url = final_url
         article = fitted(self._article(source, entry, page, url), self.settings.max_event_bytes)
         await self.emit(article)
-        await self.seen.remember(article.article_id, url, source.id, "emitted")
-        if article.article_id != article_id:
-            await self.seen.remember(article_id, canonical_url(entry.url), source.id, "emitted")
         metrics.emitted_total.labels(source.id).inc()
-        return "emitted"
+        emitted = Handled(article.article_id, url, source.id, "emitted")
+        if article.article_id == article_id:
+            return EntryOutcome("emitted", emitted)
+        as_listed = Handled(article_id, canonical_url(entry.url), source.id, "emitted")
+        return EntryOutcome("emitted", emitted, as_listed)
 
     async def _page(self, source: SourceConfig, entry: FeedEntry) -> ExtractedPage | None:
         """The entry's page, extracted; None (the feed's own content serves) when it fails."""

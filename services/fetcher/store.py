@@ -3,13 +3,16 @@ canonical URL already handled, so a restart or a re-poll emits nothing twice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
+
 from services.fetcher.sources import SourceConfig
-from shared.db import Database, upsert
+from shared.db import Database, is_duplicate_key_error, upsert
 
 IN_FLIGHT = timedelta(minutes=15)  # an announced poll not finished by then is due again
 # A claim not yet announced: a scheduler killed between the two leaves its source due again
@@ -153,6 +156,16 @@ class SourceStore:
         )
 
 
+@dataclass(frozen=True)
+class Handled:
+    """An entry handled: what became of its canonical URL (emitted, or why not)."""
+
+    article_id: str
+    canonical_url: str
+    source_id: str
+    outcome: str
+
+
 class SeenUrls:
     """Canonical URLs handled once: emitted, or refused with a reason."""
 
@@ -164,18 +177,29 @@ class SeenUrls:
         ids = sorted(set(article_ids))
         return {d["_id"] async for d in self.seen.find({"_id": {"$in": ids}}, {"_id": 1})}
 
-    async def remember(
-        self, article_id: str, canonical_url: str, source_id: str, outcome: str
-    ) -> None:
-        await upsert(
-            self.seen,
-            {"_id": article_id},
-            {
-                "$setOnInsert": {
-                    "canonical_url": canonical_url,
-                    "source_id": source_id,
-                    "outcome": outcome,
-                    "at": datetime.now(UTC),
-                }
-            },
-        )
+    async def remember(self, handled: Sequence[Handled]) -> None:
+        """Record `handled` in one command (a poll's entries: 2,000 in a backfill's). The
+        first record of an id stands."""
+        if not handled:
+            return
+        now = datetime.now(UTC)
+        writes = [
+            UpdateOne({"_id": h.article_id}, {"$setOnInsert": _seen(h, now)}, upsert=True)
+            for h in handled
+        ]
+        try:
+            await self.seen.bulk_write(writes, ordered=False)
+        except BulkWriteError as error:
+            # Another replica's upsert of the same id came first: its record stands, as the
+            # first one does. Anything else is an error.
+            if not all(map(is_duplicate_key_error, error.details["writeErrors"])):
+                raise
+
+
+def _seen(handled: Handled, at: datetime) -> dict[str, Any]:
+    return {
+        "canonical_url": handled.canonical_url,
+        "source_id": handled.source_id,
+        "outcome": handled.outcome,
+        "at": at,
+    }

@@ -22,6 +22,7 @@ from services.fetcher.sources import SourceConfig
 from services.fetcher.store import ANNOUNCING, SourceStore
 from shared.db import Database
 from shared.events import ArticleFetched, SourceDue
+from shared.metrics import registry
 from tests.asgi_server import serving
 from tests.integration.fetcher.test_failing_sources import poll_once
 
@@ -153,3 +154,52 @@ async def test_a_poll_that_finished_before_its_announcement_was_confirmed_keeps_
 
     assert await sources.claim_due("next", now=now + timedelta(seconds=59)) is None
     assert await sources.claim_due("next", now=now + timedelta(seconds=61)) == "wire"
+
+
+def _seen_writes() -> float:
+    return (
+        registry.get_sample_value(
+            "pressroom_database_seconds_count", {"command": "update", "collection": "fetcher_seen"}
+        )
+        or 0.0
+    )
+
+
+async def test_a_polls_new_entries_are_remembered_in_one_command(database: Database):
+    emitted: list[ArticleFetched] = []
+
+    async def emit(article: ArticleFetched) -> None:
+        emitted.append(article)
+
+    before = _seen_writes()
+    async with serving(Starlette(routes=[Route("/feed.xml", steady_feed)])) as base:
+        await poll_once(database, "steady", f"{base}/feed.xml", emit)
+    seen = database.collection("fetcher_seen")
+
+    assert len(emitted) == 5
+    assert await seen.count_documents({"source_id": "steady", "outcome": "emitted"}) == 5
+    assert _seen_writes() - before == 1
+
+
+async def test_entries_emitted_before_the_broker_failed_are_remembered_and_not_emitted_again(
+    database: Database,
+):
+    """The broker refuses one entry's event: the poll fails, the others are remembered,
+    and the next poll emits only the one refused."""
+    emitted: list[str] = []
+
+    async def broker_refusing_entry_2(article: ArticleFetched) -> None:
+        if article.title == "Entry 2" and "Entry 2" not in failed:
+            failed.append(article.title)
+            raise KafkaConnectionError("the broker went away")
+        emitted.append(article.title)
+
+    failed: list[str] = []
+    async with serving(Starlette(routes=[Route("/feed.xml", steady_feed)])) as base:
+        with pytest.raises(KafkaConnectionError):
+            await poll_once(database, "steady", f"{base}/feed.xml", broker_refusing_entry_2)
+        assert sorted(emitted) == ["Entry 0", "Entry 1", "Entry 3", "Entry 4"]
+        report, _ = await poll_once(database, "steady", f"{base}/feed.xml", broker_refusing_entry_2)
+
+    assert report.emitted == 1
+    assert sorted(emitted) == [f"Entry {n}" for n in range(5)]
