@@ -112,7 +112,14 @@ class PostStore:
         )
 
     async def publish(self, summary: StorySummarized, now: datetime | None = None) -> Publication:
-        publication = await self._publish(summary, now or datetime.now(UTC))
+        try:
+            publication = await self._publish(summary, now or datetime.now(UTC))
+        except DuplicateKeyError:
+            # Refused for a post that came and went between the insert and the look: the
+            # story was withdrawn meanwhile. Anything else is not ours to work around.
+            if await self.withdrawn.find_one({"_id": summary.story_id}, {"_id": 1}):
+                return Publication(Outcome.WITHDRAWN, None)
+            raise
         written = publication.outcome in (Outcome.CREATED, Outcome.UPDATED)
         if written and await self.withdrawn.find_one({"_id": summary.story_id}, {"_id": 1}):
             # Withdrawn before or while this was written (see the module's docstring).
@@ -177,18 +184,22 @@ class PostStore:
                 return Publication(Outcome.UPDATED, updated)
 
     async def _create(self, summary: StorySummarized, now: datetime) -> Post | None:
-        """The story's first post; None when the insert was refused because the story's
-        post appeared (or came and went, withdrawn) meanwhile: read it again."""
         post = new_post(summary, now)
         slug = post.slug
-        # Another story may have this headline and the same id prefix: then the full id.
-        full = f"{slug.rsplit('-', 1)[0][:80]}-{summary.story_id}".lstrip("-")
-        for candidate in (slug, full):
+        try:
+            await self.posts.insert_one(post.stored())
+        except DuplicateKeyError:
+            if await self.posts.find_one({"_id": summary.story_id}, {"_id": 1}) is not None:
+                return None  # the story was created meanwhile
+            if await self.posts.find_one({"slug": slug}, {"_id": 1}) is None:
+                raise  # another unique index refused it: not ours to work around
+            # Another story has this headline and the same id prefix: take the full id.
+            full = f"{slug.rsplit('-', 1)[0][:80]}-{summary.story_id}".lstrip("-")
+            post = post.model_copy(update={"slug": full})
             try:
-                await self.posts.insert_one(post.model_copy(update={"slug": candidate}).stored())
-                return post.model_copy(update={"slug": candidate})
+                await self.posts.insert_one(post.stored())
             except DuplicateKeyError:
-                if await self.posts.find_one({"_id": summary.story_id}, {"_id": 1}) is not None:
-                    return None  # the story was created meanwhile
-        # The full slug names this story alone: its post was there and is gone again.
-        return None
+                if await self.posts.find_one({"_id": summary.story_id}, {"_id": 1}) is None:
+                    raise
+                return None
+        return post

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+from pymongo.errors import DuplicateKeyError
+
 from services.publisher.store import Outcome, PostStore
 from shared.db import Database
 from shared.posts import Post
@@ -151,3 +154,18 @@ async def test_withdrawals_racing_publications_never_leave_a_withdrawn_post(data
 
     assert await database.collection("posts").count_documents({"_id": {"$in": stories}}) == 0
     assert await database.collection("withdrawn_posts").count_documents({}) == len(stories)
+
+
+async def test_a_post_another_unique_index_refuses_is_an_error_not_tried_for_ever(
+    database: Database,
+):
+    """An operator's unique index on headlines: the second story's post cannot be written;
+    the error goes up (to the dead-letter policy), not round a loop."""
+    store = await store_for(database)
+    await database.collection("posts").create_index("headline", unique=True)
+    await store.publish(make_summary("1" * 32, headline="Storm closes Oresund bridge"))
+
+    with pytest.raises(DuplicateKeyError):
+        await asyncio.wait_for(
+            store.publish(make_summary("2" * 32, headline="Storm closes Oresund bridge")), 30
+        )
