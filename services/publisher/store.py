@@ -1,15 +1,9 @@
 """The `posts` collection: one document per story, written only over an older version.
 
 A post is replaced only where its stored version is the one read (an atomic
-compare-and-set), and created by an insert the unique `_id` lets through once, so two
-replicas (or a redelivery racing a newer version) can never let an older version win.
-The slug is set when the post is created and never changes.
-
-A withdrawal records the story as withdrawn, then deletes its post; a publication writes
-the post, then looks for that record and deletes its own post when it finds one. Either
-the publication's write comes before the withdrawal's delete, or the record comes before
-the publication's look: a withdrawn story's post never stays, with no lock between them
-(a lock was two more database commands for every summary).
+compare-and-set), under a per-story claim, so two replicas (or a redelivery racing a
+newer version) can never let an older version win. The slug is set when the post is
+created and never changes.
 """
 
 from __future__ import annotations
@@ -24,6 +18,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.publisher.changes import describe_changes
 from services.publisher.slugs import slugify
+from shared.claims import Claims
 from shared.db import Database
 from shared.events import StorySummarized, StoryUpdated
 from shared.posts import POSTS, WITHDRAWN_POSTS, Post, PostChange, WithdrawnPost
@@ -91,8 +86,10 @@ class PostStore:
     def __init__(self, database: Database) -> None:
         self.posts = database.collection(POSTS)
         self.withdrawn = database.collection(WITHDRAWN_POSTS)
+        self.claims = Claims(database)
 
     async def create_indexes(self) -> None:
+        await self.claims.create_indexes()
         await self.posts.create_index("slug", unique=True)
         await self.posts.create_index([("category", ASCENDING), ("updated_at", DESCENDING)])
         await self.posts.create_index([("source_names", ASCENDING), ("updated_at", DESCENDING)])
@@ -112,52 +109,45 @@ class PostStore:
         )
 
     async def publish(self, summary: StorySummarized, now: datetime | None = None) -> Publication:
-        try:
-            publication = await self._publish(summary, now or datetime.now(UTC))
-        except DuplicateKeyError:
-            # Refused for a post that came and went between the insert and the look: the
-            # story was withdrawn meanwhile. Anything else is not ours to work around.
-            if await self.withdrawn.find_one({"_id": summary.story_id}, {"_id": 1}):
-                return Publication(Outcome.WITHDRAWN, None)
-            raise
-        written = publication.outcome in (Outcome.CREATED, Outcome.UPDATED)
-        if written and await self.withdrawn.find_one({"_id": summary.story_id}, {"_id": 1}):
-            # Withdrawn before or while this was written (see the module's docstring).
-            await self.posts.delete_one({"_id": summary.story_id})
-            return Publication(Outcome.WITHDRAWN, None)
-        return publication
+        # Kafka keys keep one story on one consumer; the claim covers a rebalance's overlap
+        # and a withdrawal of the story (read from another topic) racing its publication.
+        async with self.claims.exclusive(f"post:{summary.story_id}"):
+            return await self._publish(summary, now or datetime.now(UTC))
 
     async def withdraw(self, story: StoryUpdated, now: datetime | None = None) -> Withdrawal:
         """The story's articles joined `story.merged_into`: its post leaves the site and is
         remembered, so its page can lead to the story that took them and no late summary
         brings it back. A redelivery records nothing new (`recorded` False) and gives the
         record as it was, so the withdrawal can be announced again."""
-        shown = {"slug": 1, "headline": 1, "category": 1, "first_published_at": 1}
-        current = await self.posts.find_one({"_id": story.story_id}, shown) or {}
-        assert story.merged_into is not None
-        withdrawn = WithdrawnPost(
-            story_id=story.story_id,
-            version=story.version,
-            merged_into=story.merged_into,
-            slug=current.get("slug"),
-            headline=current.get("headline"),
-            category=current.get("category"),
-            first_published_at=current.get("first_published_at"),
-            withdrawn_at=(now or datetime.now(UTC)).replace(microsecond=0),
-        )
-        recorded = True
-        try:
-            await self.withdrawn.insert_one(withdrawn.stored())
-        except DuplicateKeyError:
-            recorded = False
-            if stored := await self.withdrawn.find_one({"_id": story.story_id}):
-                withdrawn = WithdrawnPost.model_validate(stored)
-        # After the record: a crash in between is healed by the redelivery.
-        await self.posts.delete_one({"_id": story.story_id})
-        return Withdrawal(recorded, withdrawn)
+        async with self.claims.exclusive(f"post:{story.story_id}"):
+            shown = {"slug": 1, "headline": 1, "category": 1, "first_published_at": 1}
+            current = await self.posts.find_one({"_id": story.story_id}, shown) or {}
+            assert story.merged_into is not None
+            withdrawn = WithdrawnPost(
+                story_id=story.story_id,
+                version=story.version,
+                merged_into=story.merged_into,
+                slug=current.get("slug"),
+                headline=current.get("headline"),
+                category=current.get("category"),
+                first_published_at=current.get("first_published_at"),
+                withdrawn_at=(now or datetime.now(UTC)).replace(microsecond=0),
+            )
+            recorded = True
+            try:
+                await self.withdrawn.insert_one(withdrawn.stored())
+            except DuplicateKeyError:
+                recorded = False
+                if stored := await self.withdrawn.find_one({"_id": story.story_id}):
+                    withdrawn = WithdrawnPost.model_validate(stored)
+            # After the record: a crash in between is healed by the redelivery.
+            await self.posts.delete_one({"_id": story.story_id})
+            return Withdrawal(recorded, withdrawn)
 
     async def _publish(self, summary: StorySummarized, now: datetime) -> Publication:
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as BSON stores it
+        if await self.withdrawn.find_one({"_id": summary.story_id}, {"_id": 1}):
+            return Publication(Outcome.WITHDRAWN, None)
         while True:
             stored = await self.posts.find_one({"_id": summary.story_id})
             if stored is None:

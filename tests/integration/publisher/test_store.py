@@ -111,29 +111,6 @@ async def test_a_withdrawn_story_leaves_the_site_and_no_late_summary_brings_it_b
     assert recorded["slug"] == "storm-closes-oresund-bridge-for-14-hours-555555"
 
 
-async def test_a_withdrawal_recorded_while_a_version_is_written_takes_that_post_off_too(
-    database: Database,
-):
-    """No lock between them: the withdrawal records the story, then deletes its post; the
-    publication writes, then looks for the record. Here the record lands between the
-    publication's write and its look, before the withdrawal's own delete."""
-    store = await store_for(database)
-    await store.publish(make_summary(version=2))
-    withdrawal = make_withdrawal(version=3, merged_into="6" * 32)
-    write = store._publish
-
-    async def write_then_withdrawal_recorded(*args, **kwargs):
-        written = await write(*args, **kwargs)
-        await store.withdrawn.insert_one({"_id": withdrawal.story_id, "merged_into": "6" * 32})
-        return written
-
-    store._publish = write_then_withdrawal_recorded  # type: ignore[method-assign]
-    publication = await store.publish(make_summary(version=3, headline="Late words"))
-
-    assert publication.outcome is Outcome.WITHDRAWN
-    assert await database.collection("posts").find_one({"_id": "5" * 32}) is None
-
-
 async def test_withdrawals_racing_publications_never_leave_a_withdrawn_post(database: Database):
     store, other = await store_for(database), await store_for(database)
     stories = [f"{n:032x}" for n in range(12)]
