@@ -20,7 +20,7 @@ from bench.corpus import backfill, demo_articles, fetched, stories
 from bench.database import FERRETDB_1_MS, POSTS, database_timings
 from bench.dedup_memory import in_a_process
 from bench.lighthouse import scores as lighthouse_scores
-from bench.pipeline import run_backfill, run_pipeline
+from bench.pipeline import BackfillRun, run_backfill, run_pipeline
 from bench.site import WrkResult, pages_against_nginx, site_when_idle
 from bench.stages import dedup_rate, publisher_rate, summarizer_rate
 from shared.db import Database
@@ -33,6 +33,11 @@ BROKER_MESSAGES = 20_000
 STEADY_ARTICLES = 1000  # 20 s of release at STEADY_RATE
 BACKFILL_ARTICLES = 10_000
 DEDUP_MEMORY_AT = (10_000, 30_000, 50_000)
+
+
+def done(stage: str, figures: Any) -> None:
+    """A stage's figures the moment it ends: a bench that fails later keeps them."""
+    print(f"bench: {stage}: {json.dumps(figures, default=str)}", file=sys.stderr)
 
 
 def machine() -> str:
@@ -60,18 +65,22 @@ async def main() -> dict[str, Any]:
     ]
     partitions = TopicSettings().topic_partitions
     ceiling = await measure_ceiling(KAFKA, payloads, BROKER_MESSAGES, partitions)
+    done("broker ceiling", asdict(ceiling))
 
     print("bench: stages in process", file=sys.stderr)
     dedup = await dedup_rate([fetched(a) for a in articles])
     summarizer, summaries = await summarizer_rate(stories())
     publisher = await publisher_rate(summaries)
+    done("stages", [asdict(s) for s in (dedup, summarizer, publisher)])
 
     print("bench: the deduplicator's memory and restart over 50,000 articles", file=sys.stderr)
     bounded = await in_a_process(*map(str, DEDUP_MEMORY_AT))
     unbounded = await in_a_process(str(DEDUP_MEMORY_AT[0]), "--retain-all")
+    done("deduplicator memory", {"bounded": bounded, "retaining_all": unbounded})
 
     print(f"bench: the database's reads and writes at {POSTS:,} posts", file=sys.stderr)
     database, renders_at_posts = await database_timings(summaries, fetched(articles[0]))
+    done("database", {k: asdict(v) for k, v in database.items()})
 
     print(f"bench: pipeline at {STEADY_RATE:.0f} articles/s, then wrk", file=sys.stderr)
     site_results: list[WrkResult] = []
@@ -79,6 +88,7 @@ async def main() -> dict[str, Any]:
     async def load_the_site(story_page: str) -> None:
         [load] = await asyncio.to_thread(pages_against_nginx, {"story": story_page})
         site_results.extend((load.site, load.nginx))
+        done("site while ingesting", [asdict(load.site), asdict(load.nginx)])
 
     idle_site: dict[str, Any] = {}
     lighthouse: dict[str, dict[str, float]] = {}
@@ -86,13 +96,16 @@ async def main() -> dict[str, Any]:
     async def lighthouse_while_ingesting(site_url: str, story_page: str) -> None:
         for page, url in (("home", f"{site_url}/"), ("story", story_page)):
             lighthouse[page] = await asyncio.to_thread(lighthouse_scores, url)
+        done("lighthouse while ingesting", lighthouse)
 
-    async def when_idle(pipeline: Pipeline, database: Database) -> None:
+    async def when_idle(pipeline: Pipeline, database: Database, filled: BackfillRun) -> None:
+        done("backfill", {**asdict(filled), "per_second": round(filled.per_second, 2)})
         print("bench: the site with the backfill's posts, the pipeline idle", file=sys.stderr)
         # Idle: no source polled (the fetcher would read the 16 MB archive every 5 s).
         pipeline.services["fetcher"].terminate()
         site = pipeline.services["site"]
         idle_site.update(await site_when_idle(site.url, site.process.pid, database))
+        done("idle site", idle_site)
 
     with tempfile.TemporaryDirectory() as workdir:
         run = await run_pipeline(
@@ -101,6 +114,16 @@ async def main() -> dict[str, Any]:
             Path(workdir),
             load_the_site,
             lighthouse_while_ingesting,
+        )
+        done(
+            f"pipeline at {STEADY_RATE:.0f}/s",
+            {
+                "visible_per_second": round(run.per_second, 2),
+                "release_to_visible_p95": round(run.percentile(95), 2),
+                "unaccounted": run.unaccounted,
+                "freshness": run.freshness,
+                "cpu_ms_per_article": run.cpu_ms_per_article,
+            },
         )
         print(f"bench: backfill of {BACKFILL_ARTICLES} articles", file=sys.stderr)
         filled = await run_backfill(backfill(BACKFILL_ARTICLES), Path(workdir), when_idle)
@@ -132,6 +155,7 @@ async def main() -> dict[str, Any]:
                 f"p{p}": round(run.percentile(p), 2) for p in (50, 95, 99)
             },
             "freshness": run.freshness,
+            "cpu_ms_per_article": run.cpu_ms_per_article,
             "peak_memory_mib": {k: round(v, 1) for k, v in run.peak_memory_mib.items()},
         },
         "stages_per_second": {
@@ -237,10 +261,16 @@ def table(figures: dict[str, Any]) -> str:
             )
             for service, v in b["database_per_article"].items()
         ),
-        (
-            "backfill: CPU per article",
-            ", ".join(f"{name} {ms} ms" for name, ms in b["cpu_ms_per_article"].items())
-            + f" (all: {sum(b['cpu_ms_per_article'].values()):.1f} ms)",
+        *(
+            (
+                f"{run}: CPU per article",
+                ", ".join(f"{name} {ms} ms" for name, ms in cpu.items())
+                + f" (all: {sum(cpu.values()):.1f} ms)",
+            )
+            for run, cpu in (
+                ("backfill", b["cpu_ms_per_article"]),
+                (f"at {p['offered_per_second']:.0f}/s", p["cpu_ms_per_article"]),
+            )
         ),
         *(
             (f"stage: {stage}", f"{v['per_second']} /s ({v['items']} items)")

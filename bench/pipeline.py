@@ -43,6 +43,7 @@ class PipelineRun:
         int  # articles `pressroom audit` finds neither published, nor duplicate, nor dead-lettered
     )
     freshness: dict[str, Any]  # Freshness.report()
+    cpu_ms_per_article: dict[str, float]  # CpuMeter, per article released
 
     @property
     def per_second(self) -> float:
@@ -98,6 +99,8 @@ async def run_pipeline(
         try:
             async with measuring_freshness(KAFKA) as freshness:
                 await pipeline.start_all()
+                cpu = CpuMeter(pipeline)
+                cpu.start()
                 news.started = time.monotonic()
                 started = news.started
                 visible_at: dict[str, float] = {}
@@ -123,6 +126,7 @@ async def run_pipeline(
                         break
                     await asyncio.sleep(1.0)
                 finished = max(visible_at.values(), default=0.0)
+                cpu_used = cpu.stop()  # before what runs beside adds the site's share
                 if beside is not None:
                     await beside
             memory = peak_memory(pipeline)
@@ -139,6 +143,7 @@ async def run_pipeline(
                 memory,
                 len(report.unaccounted),
                 freshness.report(),
+                {name: round(1000 * used / len(articles), 2) for name, used in cpu_used.items()},
             )
         finally:
             pipeline.stop_all()
@@ -245,12 +250,13 @@ BACKFILL_SOURCE = """sources:
 async def run_backfill(
     articles: list[DemoArticle],
     workdir: Path,
-    while_idle: Callable[[Pipeline, Database], Awaitable[None]],
+    while_idle: Callable[[Pipeline, Database, BackfillRun], Awaitable[None]],
     quiet_seconds: float = 30.0,
 ) -> BackfillRun:
     """Every article at once, as one JSONL archive (each line names its outlet); wait until
     the posts account for every article but the exact duplicates, or nothing has moved for
-    `quiet_seconds`; then, the pipeline up and idle, await `while_idle`."""
+    `quiet_seconds`; then, the pipeline up and idle, await `while_idle` (given the run's
+    figures, which it may show before it begins)."""
     expected = len({content_fingerprint(a.title, a.text) for a in articles})
     async with news_and_database(NewsServer(articles)) as (base, database):
         sources = workdir / "sources-backfill.yaml"
@@ -280,8 +286,7 @@ async def run_backfill(
             memory = peak_memory(pipeline)
             database_time = await database_share(pipeline, len(articles))
             report = await audit(KafkaConnection(KAFKA), database)
-            await while_idle(pipeline, database)
-            return BackfillRun(
+            filled = BackfillRun(
                 len(articles),
                 expected,
                 on_site,
@@ -292,5 +297,7 @@ async def run_backfill(
                 database_time,
                 {name: round(1000 * used / len(articles), 2) for name, used in cpu_used.items()},
             )
+            await while_idle(pipeline, database, filled)
+            return filled
         finally:
             pipeline.stop_all()

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 
@@ -234,18 +235,24 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def search_path(headline: str) -> str:
+    """A search for the headline's longest word, percent-encoded: wrk refuses an address
+    with a raw non-ASCII character (a curly quote, an accent)."""
+    word = max(re.findall(r"\w+", headline), key=len).lower()
+    return f"/search?q={quote(word)}"
+
+
 async def site_when_idle(site_url: str, site_pid: int, database: Database) -> dict[str, Any]:
     """The site with the backfill's posts and the pipeline idle: four pages beside nginx,
     the views they made, a flood of unknown addresses, and each page rendered uncached."""
     posts = database.collection("posts")
     story = await posts.find_one({}, {"slug": 1, "category": 1, "headline": 1, "views": 1})
     assert story is not None, "the backfill left no post"
-    word = max(story["headline"].split(), key=len).strip(".,:;!?\"'").lower()
     paths = {
         "story": f"/story/{story['slug']}",
         "home": "/",
         "category": f"/category/{story['category'].lower()}",
-        "search": f"/search?q={word}",
+        "search": search_path(story["headline"]),
     }
     views_before = story.get("views", 0)
     loads = await asyncio.to_thread(

@@ -23,20 +23,21 @@ Document = dict[str, Any]
 
 def is_duplicate_key(error: PyMongoError) -> bool:
     """A unique index refused the write: MongoDB's E11000 (DuplicateKeyError), or the form
-    FerretDB v2 gives it when two upserts of one `_id` race (code 1, carrying PostgreSQL's
-    "duplicate key value violates unique constraint")."""
+    FerretDB v2 gives it when two upserts of one `_id` race."""
     return isinstance(error, DuplicateKeyError) or (
-        isinstance(error, OperationFailure)
-        and error.code == 1
-        and "duplicate key value violates unique constraint" in str(error)
+        isinstance(error, OperationFailure) and _refused_as_duplicate(error.code, str(error))
     )
 
 
 def is_duplicate_key_error(write_error: dict[str, Any]) -> bool:
     """`is_duplicate_key` for one of a bulk write's `writeErrors`."""
-    return write_error.get("code") == 11000 or (
-        write_error.get("code") == 1
-        and "duplicate key value violates unique constraint" in str(write_error.get("errmsg"))
+    return _refused_as_duplicate(write_error.get("code"), str(write_error.get("errmsg")))
+
+
+def _refused_as_duplicate(code: int | None, message: str) -> bool:
+    # FerretDB v2 passes PostgreSQL's unique violation on as code 1.
+    return code == 11000 or (
+        code == 1 and "duplicate key value violates unique constraint" in message
     )
 
 
