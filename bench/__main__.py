@@ -123,6 +123,7 @@ async def main() -> dict[str, Any]:
                 "unaccounted": run.unaccounted,
                 "freshness": run.freshness,
                 "cpu_ms_per_article": run.cpu_ms_per_article,
+                "database_per_article": run.database,
             },
         )
         print(f"bench: backfill of {BACKFILL_ARTICLES} articles", file=sys.stderr)
@@ -156,6 +157,7 @@ async def main() -> dict[str, Any]:
             },
             "freshness": run.freshness,
             "cpu_ms_per_article": run.cpu_ms_per_article,
+            "database_per_article": run.database,
             "peak_memory_mib": {k: round(v, 1) for k, v in run.peak_memory_mib.items()},
         },
         "stages_per_second": {
@@ -256,10 +258,14 @@ def table(figures: dict[str, Any]) -> str:
         *freshness_rows("backfill", b["freshness"]),
         *(
             (
-                f"backfill: database per article, {service}",
+                f"{run}: database per article, {service}",
                 f"{v['commands_per_article']} commands, {v['ms_per_article']} ms",
             )
-            for service, v in b["database_per_article"].items()
+            for run, share in (
+                ("backfill", b["database_per_article"]),
+                (f"at {p['offered_per_second']:.0f}/s", p["database_per_article"]),
+            )
+            for service, v in share.items()
         ),
         *(
             (

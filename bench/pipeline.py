@@ -44,6 +44,7 @@ class PipelineRun:
     )
     freshness: dict[str, Any]  # Freshness.report()
     cpu_ms_per_article: dict[str, float]  # CpuMeter, per article released
+    database: dict[str, dict[str, float]]  # database_share()
 
     @property
     def per_second(self) -> float:
@@ -130,6 +131,7 @@ async def run_pipeline(
                 if beside is not None:
                     await beside
             memory = peak_memory(pipeline)
+            database_time = await database_share(pipeline, len(articles))
             shown = await database.collection("posts").find_one({}, {"slug": 1})
             story_page = f"{pipeline.services['site'].url}/story/{shown['slug']}" if shown else ""
             await while_running(story_page)
@@ -144,6 +146,7 @@ async def run_pipeline(
                 len(report.unaccounted),
                 freshness.report(),
                 {name: round(1000 * used / len(articles), 2) for name, used in cpu_used.items()},
+                database_time,
             )
         finally:
             pipeline.stop_all()

@@ -18,6 +18,7 @@ IN_FLIGHT = timedelta(minutes=15)  # an announced poll not finished by then is d
 # A claim not yet announced: a scheduler killed between the two leaves its source due again
 # this soon (seen in the fault test: a fetcher killed as it announced its first tick).
 ANNOUNCING = timedelta(seconds=30)
+CLAIMED_AT_ONCE = 500  # sources a scheduler claims and announces together
 
 
 @dataclass(frozen=True)
@@ -71,39 +72,52 @@ class SourceStore:
         document = await self.sources.find_one({"_id": source_id})
         return SourceState.from_document(document) if document else None
 
-    async def claim_due(self, claim: str, now: datetime | None = None) -> str | None:
-        """The id of one source due to be polled, now held under `claim` (a token of the
-        caller's: should the reply be lost, `release_claim` finds it) for ANNOUNCING, until
-        `announced` holds it for IN_FLIGHT."""
+    async def claim_due(
+        self, claim: str, now: datetime | None = None, most: int = CLAIMED_AT_ONCE
+    ) -> list[str]:
+        """The ids of up to `most` sources due to be polled, longest due first, now held
+        under `claim` (a token of the caller's: should the reply be lost, `release_claim`
+        finds them) for ANNOUNCING, until `announced` holds them for IN_FLIGHT. Three
+        commands for all of them; a source another replica claimed in between is not
+        among them (the update takes only those still due)."""
         now = now or datetime.now(UTC)
-        document = await self.sources.find_one_and_update(
-            {"state.next_poll_at": {"$lte": now}},
+        due = self.sources.find({"state.next_poll_at": {"$lte": now}}, {"_id": 1})
+        ids = [d["_id"] async for d in due.sort("state.next_poll_at", 1).limit(most)]
+        if not ids:
+            return []
+        await self.sources.update_many(
+            {"_id": {"$in": ids}, "state.next_poll_at": {"$lte": now}},
             {"$set": {"state.next_poll_at": now + ANNOUNCING, "state.claim": claim}},
-            sort=[("state.next_poll_at", 1)],
-            projection={"_id": 1},
         )
-        return document["_id"] if document else None
+        ours = self.sources.find({"_id": {"$in": ids}, "state.claim": claim}, {"_id": 1})
+        taken = {d["_id"] async for d in ours}
+        return [i for i in ids if i in taken]
 
-    async def announced(self, source_id: str, claim: str, now: datetime | None = None) -> None:
-        """The poll claimed under `claim` is on sources.due: in flight for IN_FLIGHT, unless
-        it has finished already (its outcome cleared the claim)."""
-        await self.sources.update_one(
-            {"_id": source_id, "state.claim": claim},
+    async def announced(
+        self, source_ids: Sequence[str], claim: str, now: datetime | None = None
+    ) -> None:
+        """The polls claimed under `claim` are on sources.due: in flight for IN_FLIGHT,
+        unless they have finished already (an outcome clears the claim)."""
+        if not source_ids:
+            return
+        await self.sources.update_many(
+            {"_id": {"$in": list(source_ids)}, "state.claim": claim},
             {"$set": {"state.next_poll_at": (now or datetime.now(UTC)) + IN_FLIGHT}},
         )
 
     async def release_claim(self, claim: str, now: datetime | None = None) -> None:
         """A claim whose reply was lost (the database restarting as it answered): whichever
-        source it took, if any, is due again at once."""
-        await self.sources.update_one(
+        sources it took, if any, are due again at once."""
+        await self.sources.update_many(
             {"state.claim": claim}, {"$set": {"state.next_poll_at": now or datetime.now(UTC)}}
         )
 
-    async def release(self, source_id: str, now: datetime | None = None) -> None:
-        """A claimed poll that was never announced: due again at once, not after
+    async def release(self, source_ids: Sequence[str], now: datetime | None = None) -> None:
+        """Claimed polls that were never announced: due again at once, not after
         IN_FLIGHT."""
-        await self.sources.update_one(
-            {"_id": source_id}, {"$set": {"state.next_poll_at": now or datetime.now(UTC)}}
+        await self.sources.update_many(
+            {"_id": {"$in": list(source_ids)}},
+            {"$set": {"state.next_poll_at": now or datetime.now(UTC)}},
         )
 
     async def record_success(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -44,6 +45,8 @@ queue_depth = Gauge("pressroom_summary_queue_depth", "Stories waiting to be summ
 
 # A failed summary waits 2 s, 4 s, ... up to 5 minutes (an outage: about 2 s each time).
 SUMMARY_BACKOFF = Backoff(first_seconds=2.0, max_seconds=300.0)
+# How often the queue's depth is counted (KEDA scales replicas on it): busy or idle.
+DEPTH_SECONDS = 5.0
 
 Publish = Callable[[StorySummarized], Awaitable[None]]
 SendToDeadLetters = Callable[[ClaimedStory, str], Awaitable[None]]
@@ -70,6 +73,7 @@ class SummaryWorker:
         self.workers = workers
         self.poll_seconds = poll_seconds
         self.backoff = backoff
+        self._depth_counted_at = -DEPTH_SECONDS
 
     async def run(self) -> None:
         """Until cancelled: summarise every story that is due, `workers` at a time (one
@@ -80,9 +84,9 @@ class SummaryWorker:
         outages = 0
         while True:
             try:
+                await self._count_depth()
                 self.queue.expect_claims()
                 if not await self.step():
-                    queue_depth.set(await self.queue.pending())
                     # Woken by a story this process queues; other replicas' are found by
                     # the poll.
                     await self.queue.wait_until_due(self.poll_seconds)
@@ -93,6 +97,11 @@ class SummaryWorker:
                 logger.exception("summary queue unavailable")
                 outages += 1
                 await asyncio.sleep(self.backoff.seconds(outages))
+
+    async def _count_depth(self) -> None:
+        if time.monotonic() - self._depth_counted_at >= DEPTH_SECONDS:
+            self._depth_counted_at = time.monotonic()
+            queue_depth.set(await self.queue.pending())
 
     async def step(self) -> bool:
         """Summarise one due story; False when none is due."""

@@ -5,6 +5,7 @@ within a minute, not when a poll's claim runs out."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +20,7 @@ from starlette.routing import Route
 from services.fetcher.scheduler import Scheduler
 from services.fetcher.settings import FetcherSettings
 from services.fetcher.sources import SourceConfig
-from services.fetcher.store import ANNOUNCING, SourceStore
+from services.fetcher.store import ANNOUNCING, CLAIMED_AT_ONCE, SourceStore
 from shared.db import Database
 from shared.events import ArticleFetched, SourceDue
 from shared.metrics import registry
@@ -80,11 +81,84 @@ async def test_a_poll_the_broker_could_not_announce_is_due_again_at_once(databas
     assert [due.source_id for due in announced] == ["wire"]
 
 
+def _source_commands() -> float:
+    return sum(
+        sample.value
+        for metric in registry.collect()
+        if metric.name == "pressroom_database_seconds"
+        for sample in metric.samples
+        if sample.name.endswith("_count") and sample.labels["collection"] == "sources"
+    )
+
+
+def _wires(count: int) -> list[SourceConfig]:
+    return [
+        SourceConfig(id=f"wire-{n}", name=f"Wire {n}", url=f"https://wire{n}.example/feed")
+        for n in range(count)
+    ]
+
+
+async def test_a_tick_announces_every_due_source_in_a_few_commands(database: Database):
+    sources = SourceStore(database)
+    await sources.sync(_wires(20))
+    announced: list[str] = []
+
+    async def announce(due: SourceDue) -> None:
+        announced.append(due.source_id)
+
+    before = _source_commands()
+    assert await Scheduler(sources, announce, tick_seconds=1).announce_due() == 20
+
+    assert sorted(announced) == sorted(f"wire-{n}" for n in range(20))
+    # Found, claimed, read back, held in flight: not one command more per source.
+    assert _source_commands() - before == 4
+
+
+async def test_replicas_ticking_together_announce_each_due_source_once(database: Database):
+    sources = SourceStore(database)
+    await sources.sync(_wires(30))
+    announced: list[str] = []
+
+    async def announce(due: SourceDue) -> None:
+        await asyncio.sleep(0)  # let the other replica's claim in between
+        announced.append(due.source_id)
+
+    replicas = [Scheduler(SourceStore(database), announce, tick_seconds=1) for _ in range(3)]
+    counts = await asyncio.gather(*(r.announce_due() for r in replicas))
+
+    assert sum(counts) == 30
+    assert sorted(announced) == sorted(f"wire-{n}" for n in range(30))
+
+
+async def test_an_announcement_refused_among_others_leaves_only_its_source_due(
+    database: Database,
+):
+    sources = SourceStore(database)
+    await sources.sync(_wires(3))
+    announced: list[str] = []
+
+    async def broker_refusing_wire_1(due: SourceDue) -> None:
+        if due.source_id == "wire-1":
+            raise KafkaConnectionError("the broker went away")
+        announced.append(due.source_id)
+
+    async def broker_back(due: SourceDue) -> None:
+        announced.append(due.source_id)
+
+    with pytest.raises(KafkaConnectionError):
+        await Scheduler(sources, broker_refusing_wire_1, tick_seconds=1).announce_due()
+    assert await Scheduler(sources, broker_back, tick_seconds=1).announce_due() == 1
+
+    assert sorted(announced) == ["wire-0", "wire-1", "wire-2"]
+
+
 class ReplyLost(SourceStore):
     """The database restarting as it answers: the claim is made, its reply never arrives."""
 
-    async def claim_due(self, claim: str, now: datetime | None = None) -> str | None:
-        await super().claim_due(claim, now)
+    async def claim_due(
+        self, claim: str, now: datetime | None = None, most: int = CLAIMED_AT_ONCE
+    ) -> list[str]:
+        await super().claim_due(claim, now, most)
         raise AutoReconnect("127.0.0.1:27017: connection is already closed")
 
 
@@ -122,7 +196,7 @@ async def test_a_claim_never_announced_is_due_again_within_a_minute_an_announced
         ],
         now=killed_at,
     )
-    assert await sources.claim_due("killed before announcing", now=killed_at) is not None
+    assert len(await sources.claim_due("killed before announcing", now=killed_at, most=1)) == 1
     announced: list[SourceDue] = []
 
     async def announce(due: SourceDue) -> None:
@@ -141,7 +215,7 @@ async def test_a_poll_that_finished_before_its_announcement_was_confirmed_keeps_
     sources = SourceStore(database)
     await sources.sync([SourceConfig(id="wire", name="Wire", url="https://wire.example/feed")])
     now = datetime.now(UTC)
-    assert await sources.claim_due("quick", now=now) == "wire"
+    assert await sources.claim_due("quick", now=now) == ["wire"]
     await sources.record_success(
         "wire",
         next_poll_at=now + timedelta(seconds=60),
@@ -150,10 +224,10 @@ async def test_a_poll_that_finished_before_its_announcement_was_confirmed_keeps_
         emitted=0,
         now=now,
     )
-    await sources.announced("wire", "quick", now=now)  # late: the poll is done
+    await sources.announced(["wire"], "quick", now=now)  # late: the poll is done
 
-    assert await sources.claim_due("next", now=now + timedelta(seconds=59)) is None
-    assert await sources.claim_due("next", now=now + timedelta(seconds=61)) == "wire"
+    assert await sources.claim_due("next", now=now + timedelta(seconds=59)) == []
+    assert await sources.claim_due("next", now=now + timedelta(seconds=61)) == ["wire"]
 
 
 def _seen_writes() -> float:

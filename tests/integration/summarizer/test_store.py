@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from services.summarizer.draft import ExtractiveBackend
 from services.summarizer.store import ClaimedStory, SummaryQueue
 from services.summarizer.summarizer import Summarizer
-from services.summarizer.worker import SummaryWorker
+from services.summarizer.worker import SummaryWorker, queue_depth
 from shared.db import Database
 from shared.events import StorySummarized
+from shared.metrics import registry
 from tests.factories import make_story, make_withdrawal
 from tests.unit.summarizer.stories import HARBOUR, NORDIC
 from tests.waiting import eventually, eventually_async
@@ -45,6 +46,8 @@ async def test_a_story_withdrawn_while_it_waits_is_dropped_not_dead_lettered(dat
     await queue.texts.update_one(  # the withdrawal's first write, and no second
         {"_id": merged.story_id}, {"$set": {"version": 2, "story": withdrawal.model_dump_json()}}
     )
+    # The process restarted after the crash: it keeps nothing of what it queued before.
+    queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
     letters: list[str] = []
 
     async def dead_letter(claimed: ClaimedStory, reason: str) -> None:
@@ -81,6 +84,44 @@ async def test_a_new_story_is_due_at_once_and_a_later_version_after_the_quiet_ti
     later = await queue.claim_due(now + timedelta(seconds=30))
     assert later is not None
     assert later.story.version == 2
+
+
+def _text_reads() -> float:
+    labels = {"command": "find", "collection": "summarizer_story_texts"}
+    return registry.get_sample_value("pressroom_database_seconds_count", labels) or 0.0
+
+
+async def test_a_story_this_process_queued_is_claimed_without_reading_its_text_again(
+    database: Database,
+):
+    queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    story = make_story(HARBOUR, version=1)
+    assert await queue.accept(story)
+    before = _text_reads()
+
+    claimed = await queue.claim_due()
+
+    assert claimed is not None
+    assert claimed.story == story
+    assert _text_reads() == before
+
+
+async def test_a_newer_version_another_replica_queued_is_claimed_with_its_text(
+    database: Database,
+):
+    this, other = (
+        SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1)) for _ in "ab"
+    )
+    await this.create_indexes()
+    first, second = make_story(HARBOUR, version=1), make_story(HARBOUR, NORDIC, version=2)
+    assert await this.accept(first)
+    assert await other.accept(second)  # what this replica keeps of the story is out of date
+
+    claimed = await this.claim_due(datetime.now(UTC) + timedelta(seconds=1))
+
+    assert claimed is not None
+    assert claimed.story == second
 
 
 async def test_the_summary_last_published_comes_with_the_next_version_claimed(database: Database):
@@ -185,6 +226,34 @@ async def test_a_worker_claims_what_its_process_queues_when_due_not_at_its_next_
         await eventually(lambda: published == [1], within=10, what="the new story summarised")
         assert await queue.accept(make_story(HARBOUR, NORDIC, version=2, story_id="7" * 32))
         await eventually(lambda: published == [1, 2], within=10, what="the update, once quiet")
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_the_queues_depth_is_counted_while_the_worker_is_busy(database: Database):
+    """KEDA adds replicas on this gauge: it must rise with a backlog the worker is in."""
+    queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    for n in range(1, 4):
+        assert await queue.accept(make_story(HARBOUR, version=1, story_id=f"{n}" * 32))
+    busy = asyncio.Event()
+
+    async def publish_slowly(summary: StorySummarized) -> None:
+        busy.set()
+        await asyncio.Event().wait()  # the first summary never gets out
+
+    async def dead_letter(claimed: ClaimedStory, reason: str) -> None:
+        raise AssertionError(reason)
+
+    worker = SummaryWorker(
+        queue, Summarizer(ExtractiveBackend(200)), publish_slowly, dead_letter, max_attempts=1
+    )
+    queue_depth.set(0)
+    running = asyncio.create_task(worker.run())
+    try:
+        await eventually(busy.is_set, what="the worker busy with the first story")
+        assert registry.get_sample_value("pressroom_summary_queue_depth") == 3
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
