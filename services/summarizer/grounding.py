@@ -154,21 +154,25 @@ class GroundingGate:
     def __init__(self, articles: Mapping[str, str]) -> None:
         # article id -> title and text
         self.articles = dict(articles)
-        self._windows = {a: passages_of(a, text) for a, text in self.articles.items()}
-        self.passages = [p for windows in self._windows.values() for p in windows.values()]
+        self._windows = {a: Passages(a, text) for a, text in self.articles.items()}
         # stem -> the sentences holding it: only passages whose sentences hold most of a
         # claim's content words can support it, so only those are checked.
         self._holding: defaultdict[str, list[tuple[str, int]]] = defaultdict(list)
+        # Every passage is made of sentences that are passages of their own: theirs are
+        # all the numbers and words of the story's passages.
+        evidence: list[_Sentence] = []
         for article_id, windows in self._windows.items():
-            for (first, last), passage in windows.items():
-                if first == last:
-                    for passage_stem in passage.stems:
-                        self._holding[passage_stem].append((article_id, first))
-        self._all_numbers = frozenset().union(*(p.numbers for p in self.passages))
-        self._all_words = frozenset().union(*(p.words for p in self.passages))
+            for index, sentence in windows.evidence():
+                evidence.append(sentence)
+                for sentence_stem in sentence.stems:
+                    self._holding[sentence_stem].append((article_id, index))
+        self._all_numbers = frozenset().union(*(s.numbers for s in evidence))
+        self._all_words = frozenset().union(*(s.words for s in evidence))
         self._folded = {a: _folded_quotes(text) for a, text in self.articles.items()}
+        # Each article's words as written, for tags; those in lower case, for names.
+        self._article_words = [frozenset(words(text)) for text in self.articles.values()]
         self._lower_words = frozenset(
-            w for text in self.articles.values() for w in words(text) if w[0].islower()
+            w for written in self._article_words for w in written if w[0].islower()
         )
 
     def names(self, sentence: str) -> frozenset[str]:
@@ -286,40 +290,60 @@ class GroundingGate:
     def mentions(self, name: str) -> bool:
         """Whether one article has every word of `name` as written (for tags)."""
         needed = frozenset(words(name))
-        return bool(needed) and any(
-            needed <= frozenset(words(text)) for text in self.articles.values()
-        )
+        return bool(needed) and any(needed <= written for written in self._article_words)
 
     def grounded_share(self, sentences: Iterable[str]) -> float:
         verdicts = [self.check(s) for s in sentences]
         return sum(v.grounded for v in verdicts) / len(verdicts) if verdicts else 1.0
 
 
-def passages_of(article_id: str, text: str) -> dict[tuple[int, int], Passage]:
-    """Each sentence of `text`, and each run of up to PASSAGE_SENTENCES adjacent ones, by
-    the numbers of their first and last sentence."""
-    sentences = split_sentences(text)
-    spans = list(_spans(text, sentences))
-    read = [_Sentence.of(sentence) for sentence in sentences]
-    found = {}
-    for first in range(len(sentences)):
-        for last in range(first, min(first + PASSAGE_SENTENCES, len(sentences))):
-            if is_instruction(sentences[last]):
-                break  # an injected instruction supports nothing, nor do passages holding it
-            start, end = spans[first][0], spans[last][1]
-            part = read[first : last + 1]
-            found[(first, last)] = Passage(
-                article_id,
+class Passages(Mapping[tuple[int, int], Passage]):
+    """Each sentence of an article's text, and each run of up to PASSAGE_SENTENCES adjacent
+    ones, by the numbers of their first and last sentence. A passage is put together when
+    first asked for: a check looks at the few whose sentences hold its words."""
+
+    def __init__(self, article_id: str, text: str) -> None:
+        self.article_id, self.text = article_id, text
+        self.sentences = split_sentences(text)
+        self.spans = list(_spans(text, self.sentences))
+        self.read = [_Sentence.of(sentence) for sentence in self.sentences]
+        # An injected instruction supports nothing, nor do passages holding it.
+        self.instruction = [is_instruction(sentence) for sentence in self.sentences]
+        self.runs: dict[tuple[int, int], Passage | None] = {}
+        for first in range(len(self.sentences)):
+            for last in range(first, min(first + PASSAGE_SENTENCES, len(self.sentences))):
+                if self.instruction[last]:
+                    break
+                self.runs[(first, last)] = None
+
+    def evidence(self) -> Iterator[tuple[int, _Sentence]]:
+        """The sentences that are passages (all but injected instructions), by number."""
+        return ((i, r) for i, r in enumerate(self.read) if not self.instruction[i])
+
+    def __getitem__(self, run: tuple[int, int]) -> Passage:
+        passage = self.runs[run]
+        if passage is None:
+            first, last = run
+            start, end = self.spans[first][0], self.spans[last][1]
+            part = self.read[first : last + 1]
+            passage = self.runs[run] = Passage(
+                self.article_id,
                 start,
                 end,
-                " ".join(sentences[first : last + 1]),
-                text[start:end],
+                " ".join(self.sentences[first : last + 1]),
+                self.text[start:end],
                 frozenset().union(*(r.numbers for r in part)),
                 frozenset().union(*(r.words for r in part)),
                 frozenset().union(*(r.stems for r in part)),
                 sum(r.negations for r in part),
             )
-    return found
+        return passage
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter(self.runs)
+
+    def __len__(self) -> int:
+        return len(self.runs)
 
 
 def _spans(text: str, sentences: list[str]) -> Iterator[tuple[int, int]]:
