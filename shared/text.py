@@ -45,9 +45,21 @@ STOPWORDS = frozenset(
 )
 
 
-def words(text: str) -> list[str]:
+def words(text: str) -> tuple[str, ...]:
     """Words and numbers of `text`, in order, as written."""
-    return _WORD.findall(text)
+    if len(text) > SENTENCE_CHARS:
+        return tuple(_WORD.findall(text))
+    return _sentence_words(text)
+
+
+# The summarizer reads each sentence's words several times (ranking, grounding, names):
+# a sentence's are kept. Whole articles, read once, are not.
+SENTENCE_CHARS = 600
+
+
+@lru_cache(maxsize=4096)
+def _sentence_words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text))
 
 
 @lru_cache(maxsize=200_000)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from services.summarizer.sentences import is_instruction, split_sentences
@@ -78,7 +78,7 @@ def negations(text: str) -> int:
     return _negations_among(words(text))
 
 
-def _negations_among(found: list[str]) -> int:
+def _negations_among(found: Sequence[str]) -> int:
     return sum(
         word.lower() in _NEGATIONS or word.lower().endswith(("n't", "n\u2019t")) for word in found
     )
@@ -119,7 +119,7 @@ class _Sentence:
         )
 
 
-def number_facts(text: str, found_words: list[str] | None = None) -> frozenset[str]:
+def number_facts(text: str, found_words: Sequence[str] | None = None) -> frozenset[str]:
     """Numbers as the gate compares them: digits without separators, number words as
     digits, "percent" for "%", and the scale words (million, ...)."""
     found: set[str] = set()

@@ -1,0 +1,20 @@
+from shared.text import SENTENCE_CHARS, words
+
+SENTENCE = "Officials said the economy grew 2.5% to $1,200 billion, the IMF's figure."
+
+
+def test_a_sentences_words_and_numbers_in_order_as_written() -> None:
+    assert words(SENTENCE) == (
+        "Officials", "said", "the", "economy", "grew", "2.5", "to", "1,200", "billion",
+        "the", "IMF's", "figure",
+    )  # fmt: skip
+
+
+def test_a_long_text_is_read_as_its_sentences_are() -> None:
+    article = " ".join([SENTENCE] * 20)
+    assert len(article) > SENTENCE_CHARS
+    assert words(article) == words(SENTENCE) * 20
+
+
+def test_a_word_keeps_its_combining_marks() -> None:
+    assert words("हिन्दी समाचार") == ("हिन्दी", "समाचार")
