@@ -70,14 +70,14 @@ class Scheduler:
                 ),
                 return_exceptions=True,
             )
-            announced = [s for s, result in zip(source_ids, sent, strict=True) if result is None]
+            outcomes = list(zip(source_ids, sent, strict=True))
+            announced = [source_id for source_id, error in outcomes if error is None]
             # Not held for long until the poll is on the topic: a process killed in
             # between leaves the source due again within a minute.
             await self.sources.announced(announced, claim)
             count += len(announced)
-            if failures := [r for r in sent if isinstance(r, BaseException)]:
-                unsent = [s for s in source_ids if s not in announced]
+            if unsent := [(s, error) for s, error in outcomes if error is not None]:
                 with contextlib.suppress(Exception):  # else the claims run out by themselves
-                    await self.sources.release(unsent)
-                raise failures[0]
+                    await self.sources.release([source_id for source_id, _ in unsent])
+                raise unsent[0][1]
         return count

@@ -181,12 +181,13 @@ class SummaryQueue:
         if document is None:
             return None
         story, previous = self._accepted.pop(document["_id"], None), document.get("summary")
-        # A version's first summary has no previous one; a later version's may be kept
-        # with its text (where it was before it moved to the queue entry).
+        # Read back unless this process queued this very version. A later version's
+        # previous summary, when the entry has none, may be kept with the text (where it
+        # was before it moved to the queue entry); a first version has none.
         if (
             story is None
             or story.version != document["version"]
-            or not (previous or story.version == 1)
+            or (story.version > 1 and not previous)
         ):
             text = await self.texts.find_one({"_id": document["_id"]})
             if text is None:
