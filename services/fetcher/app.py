@@ -62,6 +62,9 @@ def create_app(settings: FetcherSettings) -> AsgiFastStream:
         SOURCES_DUE,
         group_id=settings.group(SERVICE),
         auto_offset_reset="earliest",
+        # A consumer per poll at once, each with partitions of its own: a partition's
+        # offsets are committed only up to the polls that finished, in order.
+        max_workers=settings.concurrent_polls,
         title="sources.due:fetcher",
         description="Polls to make; one replica polls a given source. Key: source_id.",
     )

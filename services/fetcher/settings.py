@@ -32,6 +32,13 @@ class FetcherSettings(ServiceSettings):
     )
     max_redirects: int = Field(5, ge=0, le=20, description="Redirects followed at most.")
     per_host_concurrency: int = Field(2, ge=1, le=32, description="Requests to one host at once.")
+    concurrent_polls: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Polls one replica makes at once: a consumer of sources.due each, so at "
+        "most as many as the topic has partitions are busy (one source stays one at a time).",
+    )
     max_concurrent_fetches: int = Field(
         32, ge=1, le=1000, description="Requests in flight at once in one replica, all hosts."
     )

@@ -1,0 +1,90 @@
+"""A fetcher replica polls several sources at once, over the real broker, and never one
+source twice at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from shared.db import Database
+from tests.asgi_server import serving
+from tests.processes import running_service
+from tests.waiting import eventually
+
+SOURCES = 12
+ANSWER_SECONDS = 1.0  # each feed takes this long: polls made one at a time never overlap
+
+
+class SlowFeeds:
+    """Feeds that answer after a second, counting the requests in flight."""
+
+    def __init__(self) -> None:
+        self.in_flight: Counter[str] = Counter()
+        self.most_at_once = 0
+        self.most_of_one_source_at_once = 0
+        self.polled: Counter[str] = Counter()
+
+    async def feed(self, request: Request) -> Response:
+        source = request.path_params["source"]
+        self.in_flight[source] += 1
+        self.most_at_once = max(self.most_at_once, self.in_flight.total())
+        self.most_of_one_source_at_once = max(
+            self.most_of_one_source_at_once, self.in_flight[source]
+        )
+        try:
+            await asyncio.sleep(ANSWER_SECONDS)
+        finally:
+            self.in_flight[source] -= 1
+        self.polled[source] += 1
+        channel = f"<channel><title>{source}</title></channel>"
+        return Response(f"<rss version='2.0'>{channel}</rss>", media_type="application/rss+xml")
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/feeds/{source}.xml", self.feed)])
+
+
+def sources_yaml(base: str) -> str:
+    lines = ["sources:"]
+    for n in range(SOURCES):
+        lines += [
+            f"- id: slow-{n}",
+            f"  name: Slow {n}",
+            f"  url: {base}/feeds/slow-{n}.xml",
+            "  poll_seconds: 5",
+            "  local: true",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.timeout(120)
+async def test_a_replica_polls_sources_of_different_partitions_at_once_and_one_source_at_a_time(
+    database: Database, tmp_path: Path
+):
+    feeds = SlowFeeds()
+    async with serving(feeds.app()) as base:
+        sources_file = tmp_path / "sources.yaml"
+        sources_file.write_text(sources_yaml(base))
+        settings = {
+            "sources_file": str(sources_file),
+            "concurrent_polls": "4",
+            "per_host_concurrency": "16",
+            "host_delay_seconds": "0",
+            "schedule_tick_seconds": "0.2",
+        }
+        async with running_service("fetcher", database.db.name, **settings):
+            await eventually(
+                lambda: len(feeds.polled) == SOURCES and min(feeds.polled.values()) >= 2,
+                within=60,
+                what="two polls of every source",
+            )
+
+    # Twelve sources of a second each, polled one at a time, would never overlap.
+    assert feeds.most_at_once >= 2
+    assert feeds.most_of_one_source_at_once == 1
