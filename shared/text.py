@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import islice
 
 import snowballstemmer
 
@@ -50,6 +51,11 @@ def words(text: str) -> tuple[str, ...]:
     if len(text) > SENTENCE_CHARS:
         return tuple(_WORD.findall(text))
     return _sentence_words(text)
+
+
+def first_words(text: str, count: int) -> list[str]:
+    """The first `count` of `words(text)`, without reading the rest of `text`."""
+    return [match.group() for match in islice(_WORD.finditer(text), count)]
 
 
 # The summarizer reads each sentence's words several times (ranking, grounding, names):

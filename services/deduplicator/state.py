@@ -41,7 +41,7 @@ from services.deduplicator.clustering import (
 from services.deduplicator.embeddings import Embedding
 from services.deduplicator.minhash import MinHasher, estimated_jaccard
 from services.deduplicator.settings import DeduplicatorSettings
-from services.deduplicator.text import content_fingerprint, shingles, terms
+from services.deduplicator.text import fingerprint_of, normalised, shingles_of, terms
 from shared.events import ArticleFetched, StoryArticle, StoryUpdated, Timeline
 
 SWEEPS_PER_RETENTION = 24
@@ -143,11 +143,12 @@ class DedupState:
             if known.event_id == str(article.event_id):
                 return Redelivered(known.story_id, known.changed)
             return Duplicate()
-        fingerprint = content_fingerprint(article.title, article.text)
+        title, text = normalised(article.title), normalised(article.text)
+        fingerprint = fingerprint_of(title, text)
         if fingerprint in self.fingerprints:
             return Duplicate()
 
-        signature = tuple(self.hasher.signature(shingles(article.text or article.title)))
+        signature = tuple(self.hasher.signature(shingles_of(text if article.text else title)))
         article_terms = dict(terms(article.title, article.text))
         # A feed's date in the future is no later than the fetch.
         seen_at = min(article.published_at or article.fetched_at, article.fetched_at)

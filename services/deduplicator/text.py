@@ -6,8 +6,9 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 
-from shared.text import STOPWORDS, stem, words
+from shared.text import STOPWORDS, first_words, stem, words
 
 TITLE_WEIGHT = 3
 
@@ -19,8 +20,14 @@ _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+
 
 def tokens(text: str) -> list[str]:
     """Words of `text` in order, a run of Chinese or Japanese characters as its pairs."""
+    return _split_unspaced(words(text))
+
+
+def _split_unspaced(found_words: Iterable[str]) -> list[str]:
+    """`found_words`, each run of Chinese or Japanese characters as its pairs (a word gives
+    at least one token)."""
     found: list[str] = []
-    for word in words(text):
+    for word in found_words:
         if not _UNSPACED.search(word):
             found.append(word)
             continue
@@ -39,7 +46,9 @@ def tokens(text: str) -> list[str]:
 def terms(title: str, text: str, *, body_words: int = 120) -> Counter[str]:
     """Stemmed content words of the title (weighted) and the lead of the body."""
     counts: Counter[str] = Counter()
-    for weight, part in ((TITLE_WEIGHT, tokens(title)), (1, tokens(text)[:body_words])):
+    # A word gives at least one token: the lead's tokens are among its first words.
+    lead = _split_unspaced(first_words(text, body_words))[:body_words]
+    for weight, part in ((TITLE_WEIGHT, tokens(title)), (1, lead)):
         for word in part:
             if word.lower() not in STOPWORDS:
                 counts[stem(word)] += weight
@@ -64,12 +73,22 @@ def normalised(text: str) -> str:
 
 def content_fingerprint(title: str, text: str) -> str:
     """Same for two articles whose title and text differ only in case, punctuation or spacing."""
-    return hashlib.sha256(f"{normalised(title)}\n{normalised(text)}".encode()).hexdigest()[:32]
+    return fingerprint_of(normalised(title), normalised(text))
+
+
+def fingerprint_of(normal_title: str, normal_text: str) -> str:
+    """`content_fingerprint` of a title and text already `normalised`."""
+    return hashlib.sha256(f"{normal_title}\n{normal_text}".encode()).hexdigest()[:32]
 
 
 def shingles(text: str, size: int = 5) -> set[str]:
     """Overlapping word `size`-grams of the normalised text."""
-    tokens = normalised(text).split()
+    return shingles_of(normalised(text), size)
+
+
+def shingles_of(normal_text: str, size: int = 5) -> set[str]:
+    """`shingles` of a text already `normalised`."""
+    tokens = normal_text.split()
     if len(tokens) < size:
         return {" ".join(tokens)} if tokens else set()
     return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}

@@ -1,5 +1,13 @@
 from services.deduplicator.minhash import MinHasher, estimated_jaccard
-from services.deduplicator.text import content_fingerprint, normalised, shingles, terms, tokens
+from services.deduplicator.text import (
+    content_fingerprint,
+    fingerprint_of,
+    normalised,
+    shingles,
+    shingles_of,
+    terms,
+    tokens,
+)
 
 WIRE = (
     "WASHINGTON (AP) — The Senate on Tuesday approved a $1 trillion infrastructure bill "
@@ -51,3 +59,18 @@ def test_chinese_and_japanese_runs_are_taken_as_character_pairs():
     assert tokens("台风登陆上海") == ["台风", "风登", "登陆", "陆上", "上海"]
     assert tokens("東京で震度5強") == ["東京", "京で", "で震", "震度", "5", "強"]
     assert tokens("Tokyo 2026年") == ["Tokyo", "2026", "年"]
+
+
+def test_terms_read_the_lead_of_the_body_as_its_first_tokens():
+    body = "台风登陆上海 " + " ".join(f"word{n}" for n in range(300))
+    counted = terms("", body, body_words=6)
+    # The first word gives five pairs: the lead is those and the next word.
+    assert sorted(counted) == sorted(["台风", "风登", "登陆", "陆上", "上海", "word0"])
+
+
+def test_a_fingerprint_and_shingles_of_normalised_text_are_those_of_the_text():
+    assert fingerprint_of(normalised("Title"), normalised(WIRE)) == content_fingerprint(
+        "Title", WIRE
+    )
+    assert shingles_of(normalised(WIRE)) == shingles(WIRE)
+    assert shingles_of(normalised("— … —")) == set()

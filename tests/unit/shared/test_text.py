@@ -1,4 +1,4 @@
-from shared.text import SENTENCE_CHARS, words
+from shared.text import SENTENCE_CHARS, first_words, words
 
 SENTENCE = "Officials said the economy grew 2.5% to $1,200 billion, the IMF's figure."
 
@@ -18,3 +18,9 @@ def test_a_long_text_is_read_as_its_sentences_are() -> None:
 
 def test_a_word_keeps_its_combining_marks() -> None:
     assert words("हिन्दी समाचार") == ("हिन्दी", "समाचार")
+
+
+def test_the_first_words_of_a_text_are_its_words_cut_short() -> None:
+    article = " ".join([SENTENCE] * 20)
+    assert first_words(article, 15) == list(words(article)[:15])
+    assert first_words(SENTENCE, 100) == list(words(SENTENCE))
