@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,11 +105,11 @@ async def run_pipeline(
                 cpu.start()
                 news.started = time.monotonic()
                 started = news.started
-                visible_at: dict[str, float] = {}
+                visible = VisibleArticles(database, released_at)
                 last_news = started
                 last_release = started + len(articles) / per_second
                 beside: asyncio.Task[None] | None = None
-                while len(visible_at) < len(articles):
+                while len(visible.at) < len(articles):
                     if beside is None and (
                         first := await database.collection("posts").find_one({}, {"slug": 1})
                     ):
@@ -117,15 +118,13 @@ async def run_pipeline(
                             while_ingesting(site, f"{site}/story/{first['slug']}")
                         )
                     now = time.monotonic()
-                    async for post in database.collection("posts").find({}, {"sources.url": 1}):
-                        for source in post["sources"]:
-                            url = source["url"]
-                            if url in released_at and url not in visible_at:
-                                visible_at[url] = now - started
-                                last_news = now
+                    if await visible.look(now - started):
+                        last_news = now
                     if now > last_release and now - max(last_news, last_release) > quiet_seconds:
                         break
                     await asyncio.sleep(1.0)
+                await visible.look(time.monotonic() - started, everywhere=True)
+                visible_at = visible.at
                 finished = max(visible_at.values(), default=0.0)
                 cpu_used = cpu.stop()  # before what runs beside adds the site's share
                 if beside is not None:
@@ -150,6 +149,36 @@ async def run_pipeline(
             )
         finally:
             pipeline.stop_all()
+
+
+class VisibleArticles:
+    """When each released article first shows on a post of the site. A look reads the
+    posts written since the look before, less a margin for writes in flight (reading them
+    all each second loaded the database as the run went on); the last reads them all."""
+
+    MARGIN = timedelta(seconds=10)
+
+    def __init__(self, database: Database, released_at: dict[str, float]) -> None:
+        self.posts = database.collection("posts")
+        self.released_at = released_at
+        self.at: dict[str, float] = {}  # seconds from the start of the release
+        self._looked_at: datetime | None = None
+
+    async def look(self, seconds: float, everywhere: bool = False) -> int:
+        """Note the articles first seen now, `seconds` into the run; how many."""
+        looking_at = datetime.now(UTC)
+        written = {}
+        if not everywhere and self._looked_at is not None:
+            written = {"updated_at": {"$gte": self._looked_at}}
+        self._looked_at = looking_at - self.MARGIN
+        found = 0
+        async for post in self.posts.find(written, {"sources.url": 1}):
+            for source in post["sources"]:
+                url = source["url"]
+                if url in self.released_at and url not in self.at:
+                    self.at[url] = seconds
+                    found += 1
+        return found
 
 
 def cpu_seconds(pid: int) -> float:
