@@ -67,11 +67,14 @@ def rank(sentences: Sequence[Sentence], weights: RankingWeights = DEFAULT_WEIGHT
     """A score for each sentence: centroid similarity times a position prior."""
     if not sentences:
         return []
-    documents = {s.document for s in sentences}
+    stems_of_document: defaultdict[int, set[str]] = defaultdict(set)
+    for s in sentences:
+        stems_of_document[s.document] |= s.stems
     document_frequency: Counter[str] = Counter()
-    for doc in documents:
-        document_frequency.update(set().union(*(s.stems for s in sentences if s.document == doc)))
-    idf = {t: math.log(1 + len(documents) / df) for t, df in document_frequency.items()}
+    for stems in stems_of_document.values():
+        document_frequency.update(stems)
+    documents = len(stems_of_document)
+    idf = {t: math.log(1 + documents / df) for t, df in document_frequency.items()}
     centroid: defaultdict[str, float] = defaultdict(float)
     for s in sentences:
         for term in s.stems:

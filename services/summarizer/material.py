@@ -69,9 +69,10 @@ class StoryMaterial:
         longer ones only where the story has too few short ones."""
         ranked = sorted(zip(self.sentences, self.scores, strict=True), key=lambda p: -p[1])
         short = [s for s, _ in ranked if len(s.text.split()) <= KEY_POINT_MAX_WORDS]
+        long = [s for s, _ in ranked if len(s.text.split()) > KEY_POINT_MAX_WORDS]
         picked: list[Sentence] = []
         covered: set[str] = set()
-        for sentence in [*short, *(s for s, _ in ranked if s not in short)]:
+        for sentence in [*short, *long]:
             new = len(sentence.stems - covered) / max(1, len(sentence.stems))
             if picked and new < self.weights.redundancy:
                 continue
