@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from shared.db import Database
 from tests.asgi_server import serving
+from tests.integration.fetcher.local_sources import local_sources_yaml
 from tests.processes import running_service
 from tests.waiting import eventually
 
@@ -51,16 +52,9 @@ class SlowFeeds:
 
 
 def sources_yaml(base: str) -> str:
-    lines = ["sources:"]
-    for n in range(SOURCES):
-        lines += [
-            f"- id: slow-{n}",
-            f"  name: Slow {n}",
-            f"  url: {base}/feeds/slow-{n}.xml",
-            "  poll_seconds: 5",
-            "  local: true",
-        ]
-    return "\n".join(lines) + "\n"
+    return local_sources_yaml(
+        (f"slow-{n}", f"Slow {n}", f"{base}/feeds/slow-{n}.xml") for n in range(SOURCES)
+    )
 
 
 @pytest.mark.timeout(120)

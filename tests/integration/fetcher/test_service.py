@@ -31,6 +31,7 @@ from shared.version import VERSION
 from tests.asgi_server import serving
 from tests.eval_data import require
 from tests.infra import KAFKA
+from tests.integration.fetcher.local_sources import local_sources_yaml
 from tests.processes import group_at_end, metric_samples, running_service
 from tests.waiting import eventually, eventually_async
 
@@ -99,21 +100,12 @@ def fault_routes() -> list[Route]:
 
 
 def sources_yaml(base: str, outlets: list[str]) -> str:
-    lines = ["sources:"]
     entries = [(source_id_for(o), o, f"{base}/feeds/{source_id_for(o)}.xml") for o in outlets]
     entries += [
         (f"fault-{n}", f"Fault {n}", f"{base}/faults/{n}.xml")
         for n in ("malformed", "500", "slow", "huge", "mixed")
     ]
-    for source_id, name, url in entries:
-        lines += [
-            f"- id: {source_id}",
-            f"  name: {name!r}",
-            f"  url: {url}",
-            "  poll_seconds: 5",
-            "  local: true",
-        ]
-    return "\n".join(lines) + "\n"
+    return local_sources_yaml(entries)
 
 
 @pytest.mark.timeout(180)
