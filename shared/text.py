@@ -53,11 +53,6 @@ def words(text: str) -> tuple[str, ...]:
     return _sentence_words(text)
 
 
-def first_words(text: str, count: int) -> list[str]:
-    """The first `count` of `words(text)`, without reading the rest of `text`."""
-    return [match.group() for match in islice(_WORD.finditer(text), count)]
-
-
 # The summarizer reads each sentence's words several times (ranking, grounding, names):
 # a sentence's are kept. Whole articles, read once, are not.
 SENTENCE_CHARS = 600
@@ -66,6 +61,11 @@ SENTENCE_CHARS = 600
 @lru_cache(maxsize=4096)
 def _sentence_words(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(text))
+
+
+def first_words(text: str, count: int) -> list[str]:
+    """The first `count` of `words(text)`, without reading the rest of `text`."""
+    return [match.group() for match in islice(_WORD.finditer(text), count)]
 
 
 @lru_cache(maxsize=200_000)
