@@ -54,7 +54,15 @@ class Pipeline:
         return self.services[name]
 
     async def start_all(self) -> None:
-        await asyncio.gather(*(self.start(name) for name in PIPELINE))
+        # Every start runs to its end before a failure is raised, so that `stop_all` sees
+        # each process started (a failure at once left the others starting unseen, and
+        # running after the run).
+        started = await asyncio.gather(
+            *(self.start(name) for name in PIPELINE), return_exceptions=True
+        )
+        for outcome in started:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def kill_and_restart(self, name: str) -> None:
         """kill -9, then the same service again."""
