@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from pymongo.errors import OperationFailure
+from pymongo.errors import BulkWriteError, OperationFailure
 
-from shared.db import Database, is_duplicate_key
+from shared.db import Database, is_duplicate_key, is_duplicate_key_error
 from shared.retry import Backoff
 
 CLAIM_BACKOFF = Backoff(first_seconds=0.005, max_seconds=0.2)  # claims are held briefly
@@ -32,6 +32,33 @@ class Claims:
         # Expired leases of crashed holders are deleted by the server (within a minute or
         # so); a lease counts as expired from `expires_at` on whether or not it is deleted.
         await self.claims.create_index("expires_at", expireAfterSeconds=0)
+
+    @asynccontextmanager
+    async def free_ones(
+        self, keys: Collection[str], lease: timedelta = timedelta(seconds=15)
+    ) -> AsyncIterator[set[str]]:
+        """Hold, for the block, those of `keys` that no one holds, taken in one command; the
+        others (held, or left by a crashed holder until its lease runs out) are for
+        `exclusive`, one at a time, after the block. Nothing is waited for while some are
+        held: two holders each waiting for the other's keys would wait for ever."""
+        holder = f"{self.process}:{uuid.uuid4().hex[:8]}"
+        expires_at = datetime.now(UTC) + lease
+        documents = [{"_id": key, "holder": holder, "expires_at": expires_at} for key in keys]
+        taken = set(keys)
+        try:
+            if documents:
+                await self.claims.insert_many(documents, ordered=False)
+        except BulkWriteError as error:
+            refused = error.details.get("writeErrors", [])
+            if not all(is_duplicate_key_error(each) for each in refused):
+                await self.claims.delete_many({"_id": {"$in": list(keys)}, "holder": holder})
+                raise
+            taken -= {documents[each["index"]]["_id"] for each in refused}
+        try:
+            yield taken
+        finally:
+            if taken:
+                await self.claims.delete_many({"_id": {"$in": list(taken)}, "holder": holder})
 
     @asynccontextmanager
     async def exclusive(

@@ -16,8 +16,10 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
+from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from fast_depends.exceptions import ValidationError as DependsValidationError
 from faststream import BaseMiddleware
@@ -32,9 +34,10 @@ from shared.topics import DLQ_SUFFIX, dead_letter_topic
 
 logger = logging.getLogger(__name__)
 HANDLER_BACKOFF = Backoff(first_seconds=0.5, max_seconds=30.0)
+T = TypeVar("T")
 
 
-def _describe(error: BaseException) -> str:
+def describe(error: BaseException) -> str:
     if isinstance(error, ValidationError | DependsValidationError):
         return f"invalid event: {error}"[:4000]
     if isinstance(error, MessageSizeTooLargeError):
@@ -64,11 +67,60 @@ class DeadLetterPolicy:
     def __call__(self, msg: Any, /, *, context: Any) -> _DeadLetterMiddleware:
         return _DeadLetterMiddleware(msg, context=context, policy=self)
 
+    async def attempt(
+        self,
+        topic: str,
+        work: Callable[[], Awaitable[T]],
+        give_up: Callable[[str, int], Awaitable[None]],
+    ) -> T | None:
+        """`work` (a message of `topic`, or one event of a batch) under the policy:
+        retried up to `max_attempts`, an outage waited out, or given up (`give_up` with the
+        reason and the attempts made: the message to the `.dlq`)."""
+        attempt = 0
+        outages = 0
+        while True:
+            attempt += 1
+            try:
+                with metrics.handler_seconds.labels(self.service, topic).time():
+                    return await work()
+            except Exception as error:
+                failure = classify(error)
+                if failure is Failure.PERMANENT:
+                    await give_up(describe(error), attempt)
+                    return None
+                if failure is Failure.OUTAGE:
+                    # Not the message's fault: wait for the dependency, count no attempt.
+                    attempt -= 1
+                    outages += 1
+                    metrics.handler_retries_total.labels(self.service, topic, "outage").inc()
+                    logger.warning(
+                        "dependency unavailable, retrying",
+                        extra={"topic": topic, "error": describe(error), "outages": outages},
+                    )
+                    await asyncio.sleep(self.backoff.seconds(outages))
+                    continue
+                if attempt >= self.max_attempts:
+                    await give_up(describe(error), attempt)
+                    return None
+                metrics.handler_retries_total.labels(self.service, topic, "error").inc()
+                logger.warning(
+                    "handler failed, retrying",
+                    extra={"topic": topic, "attempt": attempt, "error": describe(error)},
+                )
+                await asyncio.sleep(self.backoff.seconds(attempt))
+
     async def send(self, message: StreamMessage[Any], reason: str, attempts: int) -> None:
-        """Dead-letter a consumed message: its topic's `.dlq` gets the reason and (a
-        bounded prefix of) the original."""
-        record = message.raw_message
-        key, body = record.key, message.body
+        """Dead-letter a consumed message, or each message of a consumed batch: its
+        topic's `.dlq` gets the reason and (a bounded prefix of) the original."""
+        records = message.raw_message
+        for record in records if isinstance(records, tuple | list) else (records,):
+            await self.send_record(record, reason, attempts)
+
+    async def send_record(
+        self, record: ConsumerRecord[Any, Any], reason: str, attempts: int
+    ) -> None:
+        """Dead-letter one consumed record (one of a batch, say)."""
+        key, body = record.key, record.value or b""
         letter = DeadLetter(
             topic=record.topic,
             partition=record.partition,
@@ -82,6 +134,13 @@ class DeadLetterPolicy:
             original_sha256=hashlib.sha256(body).hexdigest(),
         )
         await self.deliver(letter, key)
+
+    def oversize(self, body: bytes, topic: str) -> str | None:
+        """Why `body` is too large to handle, if it is. A dead letter carries its original,
+        oversize ones too: it is not capped again."""
+        if len(body) > self.max_event_bytes and not topic.endswith(DLQ_SUFFIX):
+            return f"oversize: {len(body)} bytes > {self.max_event_bytes}"
+        return None
 
     async def deliver(self, letter: DeadLetter, key: bytes | None = None) -> None:
         """Publish `letter` to the `.dlq` of its topic, keyed as its original (`key`, else
@@ -116,42 +175,12 @@ class _DeadLetterMiddleware(BaseMiddleware):
         self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]
     ) -> Any:
         policy = self.policy
-        topic = msg.raw_message.topic
-        # A dead letter carries its original, oversize ones too: it is not capped again.
-        if len(msg.body) > policy.max_event_bytes and not topic.endswith(DLQ_SUFFIX):
-            reason = f"oversize: {len(msg.body)} bytes > {policy.max_event_bytes}"
+        records = msg.raw_message
+        batch = isinstance(records, tuple | list)
+        topic = records[0].topic if batch else records.topic
+        # A batch's handler reads (and sizes) each of its messages: shared/batches.py.
+        if not batch and (reason := policy.oversize(msg.body, topic)):
             await policy.send(msg, reason, attempts=1)
             return None
 
-        attempt = 0
-        outages = 0
-        while True:
-            attempt += 1
-            try:
-                with metrics.handler_seconds.labels(policy.service, topic).time():
-                    return await call_next(msg)
-            except Exception as error:
-                failure = classify(error)
-                if failure is Failure.PERMANENT:
-                    await policy.send(msg, _describe(error), attempts=attempt)
-                    return None
-                if failure is Failure.OUTAGE:
-                    # Not the message's fault: wait for the dependency, count no attempt.
-                    attempt -= 1
-                    outages += 1
-                    metrics.handler_retries_total.labels(policy.service, topic, "outage").inc()
-                    logger.warning(
-                        "dependency unavailable, retrying",
-                        extra={"topic": topic, "error": _describe(error), "outages": outages},
-                    )
-                    await asyncio.sleep(policy.backoff.seconds(outages))
-                    continue
-                if attempt >= policy.max_attempts:
-                    await policy.send(msg, _describe(error), attempts=attempt)
-                    return None
-                metrics.handler_retries_total.labels(policy.service, topic, "error").inc()
-                logger.warning(
-                    "handler failed, retrying",
-                    extra={"topic": topic, "attempt": attempt, "error": _describe(error)},
-                )
-                await asyncio.sleep(policy.backoff.seconds(attempt))
+        return await policy.attempt(topic, lambda: call_next(msg), partial(policy.send, msg))

@@ -5,13 +5,19 @@ their posts leave the site."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+
 from faststream.asgi import AsgiFastStream
+from faststream.kafka import KafkaMessage
 from prometheus_client import Counter, Histogram
 
 from services.publisher.settings import PublisherSettings
-from services.publisher.store import Outcome, PostStore
-from shared.broker import make_broker
+from services.publisher.store import Outcome, PostStore, Publication
+from shared.batches import AsDocumented, handle_together, raw_bodies, read_batch
+from shared.broker import installed, make_broker
 from shared.db import Database
+from shared.dead_letters import DeadLetterPolicy
 from shared.events import PostPublished, StorySummarized, StoryUpdated
 from shared.posts import WithdrawnPost
 from shared.service import make_service_app
@@ -19,6 +25,8 @@ from shared.topics import POSTS_PUBLISHED, STORIES_SUMMARIZED, STORIES_UPDATED
 
 SERVICE = "publisher"
 SETTINGS = PublisherSettings  # what create_app takes (services/registry.py)
+# How long a batch subscriber waits for a message (and, finding none, waits as long again).
+BATCH_TIMEOUT_MS = 100
 
 publications_total = Counter(
     "pressroom_publications_total",
@@ -69,16 +77,9 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
         schema=PostPublished,
     )
 
-    @broker.subscriber(
-        STORIES_SUMMARIZED,
-        group_id=settings.group(SERVICE),
-        auto_offset_reset="earliest",
-        title="stories.summarized:publisher",
-        description="Grounded summaries to publish. Key: story_id.",
-    )
-    async def on_summary(summary: StorySummarized) -> None:
-        publication = await store.publish(summary)
-        publications_total.labels(publication.outcome).inc()
+    dead_letters = installed(broker, DeadLetterPolicy)
+
+    async def announce(summary: StorySummarized, publication: Publication) -> None:
         post = publication.post
         if post is None or publication.outcome is Outcome.STALE:
             return
@@ -105,6 +106,43 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
             key=summary.story_id.encode(),
         )
 
+    async def publish(summaries: Sequence[StorySummarized]) -> None:
+        publications = await store.publish_all(summaries)
+        for publication in publications:
+            publications_total.labels(publication.outcome).inc()
+        # Sent together, so the producer batches them.
+        await asyncio.gather(*map(announce, summaries, publications))
+
+    async def withdraw(stories: Sequence[StoryUpdated]) -> None:
+        for story in stories:
+            withdrawal = await store.withdraw(story)
+            if withdrawal.recorded:
+                withdrawals_total.inc()
+            if withdrawal.post.was_on_the_site:
+                # Announced again on a redelivery, as a summary is: the first may be lost.
+                await posts_published.publish(
+                    withdrawn_post(withdrawal.post), key=story.story_id.encode()
+                )
+
+    # In batches (shared/batches.py): a backlog of summaries is written in a few commands,
+    # and stories.updated, read only for its withdrawals, is mostly passed over.
+    @broker.subscriber(
+        STORIES_SUMMARIZED,
+        group_id=settings.group(SERVICE),
+        auto_offset_reset="earliest",
+        title="stories.summarized:publisher",
+        description="Grounded summaries to publish. Key: story_id.",
+        batch=True,
+        max_records=settings.batch_size,
+        batch_timeout_ms=BATCH_TIMEOUT_MS,
+        decoder=raw_bodies,
+    )
+    async def on_summaries(
+        unread: AsDocumented[list[StorySummarized]], message: KafkaMessage
+    ) -> None:
+        summaries = await read_batch(message, StorySummarized, dead_letters)
+        await handle_together(summaries, publish, dead_letters)
+
     withdrawals_group = f"{settings.group(SERVICE)}-withdrawals"
 
     @broker.subscriber(
@@ -113,18 +151,15 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
         auto_offset_reset="earliest",
         title="stories.updated:publisher",
         description="Withdrawn stories, whose posts leave the site; others are skipped.",
+        batch=True,
+        max_records=settings.batch_size,
+        batch_timeout_ms=BATCH_TIMEOUT_MS,
+        decoder=raw_bodies,
     )
-    async def on_story(story: StoryUpdated) -> None:
-        if not story.withdrawn:
-            return
-        withdrawal = await store.withdraw(story)
-        if withdrawal.recorded:
-            withdrawals_total.inc()
-        if withdrawal.post.was_on_the_site:
-            # Announced again on a redelivery, as a summary is: the first may be lost.
-            await posts_published.publish(
-                withdrawn_post(withdrawal.post), key=story.story_id.encode()
-            )
+    async def on_stories(unread: AsDocumented[list[StoryUpdated]], message: KafkaMessage) -> None:
+        stories = await read_batch(message, StoryUpdated, dead_letters)
+        withdrawn = [each for each in stories if each.event.withdrawn]
+        await handle_together(withdrawn, withdraw, dead_letters)
 
     return make_service_app(
         broker,

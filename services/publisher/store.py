@@ -9,17 +9,18 @@ created and never changes.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, TEXT
-from pymongo.errors import DuplicateKeyError
+from pymongo import ASCENDING, DESCENDING, TEXT, InsertOne, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.publisher.changes import describe_changes
 from services.publisher.slugs import slugify
 from shared.claims import Claims
-from shared.db import Database
+from shared.db import Database, is_duplicate_key_error
 from shared.events import StorySummarized, StoryUpdated
 from shared.posts import POSTS, WITHDRAWN_POSTS, Post, PostChange, WithdrawnPost
 
@@ -144,8 +145,81 @@ class PostStore:
             await self.posts.delete_one({"_id": story.story_id})
             return Withdrawal(recorded, withdrawn)
 
+    async def publish_all(
+        self, summaries: Sequence[StorySummarized], now: datetime | None = None
+    ) -> list[Publication]:
+        """What `publish` would give for each of `summaries` one after another, in a few
+        commands for them all: only each story's newest version is written (the others are
+        stale once it is). A story another process holds, or whose new post's slug or id is
+        taken meanwhile, is then published on its own."""
+        now = as_stored(now or datetime.now(UTC))
+        newest: dict[str, StorySummarized] = {}
+        for summary in summaries:
+            if summary.story_id not in newest or summary.version > newest[summary.story_id].version:
+                newest[summary.story_id] = summary
+        claim_of = {f"post:{story_id}": story_id for story_id in newest}
+        done: dict[str, Publication] = {}
+        async with self.claims.free_ones(claim_of) as taken:
+            held = [newest[claim_of[key]] for key in taken]
+            left = await self._publish_held(held, now, done) if held else []
+        left += [newest[story_id] for key, story_id in claim_of.items() if key not in taken]
+        for summary in left:
+            done[summary.story_id] = await self.publish(summary, now)
+        return [
+            done[summary.story_id]
+            if summary is newest[summary.story_id]
+            else _read_after(summary, done[summary.story_id])
+            for summary in summaries
+        ]
+
+    async def _publish_held(
+        self, summaries: list[StorySummarized], now: datetime, done: dict[str, Publication]
+    ) -> list[StorySummarized]:
+        """Publish stories whose claims are held, into `done`; those to publish alone."""
+        ids = [summary.story_id for summary in summaries]
+        withdrawn = {d["_id"] async for d in self.withdrawn.find({"_id": {"$in": ids}}, {"_id": 1})}
+        stored = {d["_id"]: d async for d in self.posts.find({"_id": {"$in": ids}})}
+        writes: list[InsertOne[Any] | UpdateOne] = []
+        written: list[Publication] = []
+        for summary in summaries:
+            story_id = summary.story_id
+            if story_id in withdrawn:
+                done[story_id] = Publication(Outcome.WITHDRAWN, None)
+            elif story_id not in stored:
+                post = new_post(summary, now)
+                writes.append(InsertOne(post.stored()))
+                written.append(Publication(Outcome.CREATED, post))
+            else:
+                current = Post.model_validate(stored[story_id])
+                publication, update = _next_version(current, summary, now)
+                if update is None:
+                    done[story_id] = publication
+                else:
+                    writes.append(UpdateOne({"_id": story_id, "version": current.version}, update))
+                    written.append(publication)
+        if not writes:
+            return []
+        failed: set[int] = set()
+        try:
+            result = await self.posts.bulk_write(writes, ordered=False)
+            matched = result.matched_count
+        except BulkWriteError as error:
+            refused = error.details.get("writeErrors", [])
+            if not all(is_duplicate_key_error(each) for each in refused):
+                raise
+            failed = {each["index"] for each in refused}  # a slug taken: see _create
+            matched = error.details.get("nMatched", 0)
+        updates = [i for i, write in enumerate(writes) if isinstance(write, UpdateOne)]
+        if matched < len(updates):
+            failed.update(updates)  # one lost its race: each is tried again alone
+        for index, publication in enumerate(written):
+            if index not in failed:
+                assert publication.post is not None
+                done[publication.post.story_id] = publication
+        return [summary for summary in summaries if summary.story_id not in done]
+
     async def _publish(self, summary: StorySummarized, now: datetime) -> Publication:
-        now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as BSON stores it
+        now = as_stored(now)
         if await self.withdrawn.find_one({"_id": summary.story_id}, {"_id": 1}):
             return Publication(Outcome.WITHDRAWN, None)
         while True:
@@ -156,22 +230,14 @@ class PostStore:
                     return Publication(Outcome.CREATED, created)
                 continue  # another replica created it meanwhile: compare with theirs
             current = Post.model_validate(stored)
-            if current.version == summary.version:
-                return Publication(Outcome.UNCHANGED, current)
-            if current.version > summary.version:
-                return Publication(Outcome.STALE, current)
-            change = PostChange(
-                version=summary.version, at=now, notes=describe_changes(current, summary)
-            )
-            latest = (*current.changes, change)[-MAX_CHANGES:]
-            fields = {**post_fields(summary), "updated_at": now, "changes": latest}
-            updated = Post.model_validate({**current.model_dump(), **fields})
-            set_fields = {k: v for k, v in updated.stored().items() if k in fields}
+            publication, update = _next_version(current, summary, now)
+            if update is None:
+                return publication
             result = await self.posts.update_one(
-                {"_id": summary.story_id, "version": current.version}, {"$set": set_fields}
+                {"_id": summary.story_id, "version": current.version}, update
             )
             if result.matched_count == 1:
-                return Publication(Outcome.UPDATED, updated)
+                return publication
 
     async def _create(self, summary: StorySummarized, now: datetime) -> Post | None:
         post = new_post(summary, now)
@@ -193,3 +259,35 @@ class PostStore:
                     raise
                 return None
         return post
+
+
+def as_stored(now: datetime) -> datetime:
+    """`now` to the millisecond, as BSON stores it."""
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _next_version(
+    current: Post, summary: StorySummarized, now: datetime
+) -> tuple[Publication, dict[str, Any] | None]:
+    """What `summary` makes of the stored post `current`, and the update that writes it
+    (None: nothing to write, the version is there already or a newer one is)."""
+    if current.version == summary.version:
+        return Publication(Outcome.UNCHANGED, current), None
+    if current.version > summary.version:
+        return Publication(Outcome.STALE, current), None
+    change = PostChange(version=summary.version, at=now, notes=describe_changes(current, summary))
+    latest = (*current.changes, change)[-MAX_CHANGES:]
+    fields = {**post_fields(summary), "updated_at": now, "changes": latest}
+    updated = Post.model_validate({**current.model_dump(), **fields})
+    set_fields = {k: v for k, v in updated.stored().items() if k in fields}
+    return Publication(Outcome.UPDATED, updated), {"$set": set_fields}
+
+
+def _read_after(summary: StorySummarized, newest: Publication) -> Publication:
+    """The publication of `summary` read after its story's newest version in the batch
+    (`newest`): the same version again is unchanged, an older one stale."""
+    if newest.post is None:
+        return newest  # withdrawn
+    if summary.version == newest.post.version:
+        return Publication(Outcome.UNCHANGED, newest.post)
+    return Publication(Outcome.STALE, newest.post)

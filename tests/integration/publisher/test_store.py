@@ -146,3 +146,109 @@ async def test_a_post_another_unique_index_refuses_is_an_error_not_tried_for_eve
         await asyncio.wait_for(
             store.publish(make_summary("2" * 32, headline="Storm closes Oresund bridge")), 30
         )
+
+
+async def test_a_batch_gives_each_summary_what_publishing_them_one_by_one_gives(
+    database: Database,
+):
+    store = await store_for(database)
+    told, new, withdrawn = "a" * 32, "b" * 32, "c" * 32
+    await store.publish(make_summary(told, version=1))
+    await store.publish(make_summary(withdrawn, version=1))
+    await store.withdraw(make_withdrawal(version=2, merged_into=told, story_id=withdrawn))
+
+    batch = [
+        make_summary(told, version=3, headline="Third"),
+        make_summary(told, version=2, headline="Second"),
+        make_summary(new, version=1),
+        make_summary(new, version=1),  # a redelivery in the same batch
+        make_summary(withdrawn, version=5),
+        make_summary(told, version=1),
+    ]
+    publications = await store.publish_all(batch)
+
+    assert [p.outcome for p in publications] == [
+        Outcome.UPDATED,
+        Outcome.STALE,
+        Outcome.CREATED,
+        Outcome.UNCHANGED,
+        Outcome.WITHDRAWN,
+        Outcome.STALE,
+    ]
+    posts = {p["_id"]: p async for p in database.collection("posts").find({})}
+    assert {story_id: (p["version"], p["headline"]) for story_id, p in posts.items()} == {
+        told: (3, "Third"),
+        new: (1, "Storm closes Oresund bridge for 14 hours"),
+    }
+    assert [c["version"] for c in posts[told]["changes"]] == [3]
+    assert publications[0].post is not None
+    assert Post.model_validate(posts[told]) == publications[0].post
+    assert await database.collection("claims").count_documents({}) == 0
+
+
+async def test_a_batch_story_whose_slug_is_taken_gets_the_long_slug(database: Database):
+    store = await store_for(database)
+    first = await store.publish(make_summary("a" * 32))
+    others = await store.publish_all([make_summary("a" * 6 + "b" * 26), make_summary("d" * 32)])
+    assert [p.outcome for p in others] == [Outcome.CREATED, Outcome.CREATED]
+    slugs = {p.post.slug for p in (first, *others) if p.post is not None}
+    assert len(slugs) == 3
+
+
+async def test_a_batch_publishes_a_story_another_process_holds_once_it_is_let_go(
+    database: Database,
+):
+    store, other = await store_for(database), PostStore(database)
+    held, free = "a" * 32, "b" * 32
+    await store.publish(make_summary(held, version=1))
+    let_go = asyncio.Event()
+
+    async def holding() -> None:
+        async with other.claims.exclusive(f"post:{held}"):
+            await let_go.wait()
+
+    holder = asyncio.create_task(holding())
+    await asyncio.sleep(0.2)
+    batch = asyncio.create_task(
+        store.publish_all([make_summary(held, version=2), make_summary(free, version=1)])
+    )
+    await asyncio.sleep(0.5)
+    assert not batch.done()  # it waits for the held story alone...
+    assert await database.collection("posts").find_one({"_id": free}) is not None  # ...not these
+    let_go.set()
+    publications = await asyncio.wait_for(batch, 30)
+    await holder
+    assert [p.outcome for p in publications] == [Outcome.UPDATED, Outcome.CREATED]
+
+
+async def test_batches_racing_withdrawals_never_leave_a_withdrawn_post(database: Database):
+    store, other, third = (await store_for(database), PostStore(database), PostStore(database))
+    stories = [f"{n:032x}" for n in range(12)]
+    await store.publish_all([make_summary(story_id, version=1) for story_id in stories])
+
+    await asyncio.wait_for(
+        asyncio.gather(
+            store.publish_all([make_summary(story_id, version=2) for story_id in stories]),
+            *(
+                other.withdraw(make_withdrawal(version=3, merged_into="6" * 32, story_id=story_id))
+                for story_id in stories
+            ),
+            third.publish_all([make_summary(story_id, version=4) for story_id in stories]),
+        ),
+        60,
+    )
+
+    assert await database.collection("posts").count_documents({"_id": {"$in": stories}}) == 0
+    assert await database.collection("withdrawn_posts").count_documents({}) == len(stories)
+
+
+async def test_a_batch_post_another_unique_index_refuses_is_an_error(database: Database):
+    store = await store_for(database)
+    await database.collection("posts").create_index("headline", unique=True)
+    batch = [
+        make_summary("1" * 32, headline="Same words"),
+        make_summary("2" * 32, headline="Same words"),
+    ]
+    with pytest.raises(DuplicateKeyError):
+        await asyncio.wait_for(store.publish_all(batch), 30)
+    assert await database.collection("posts").count_documents({}) == 1

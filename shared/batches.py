@@ -1,0 +1,87 @@
+"""A batch of consumed messages, each read on its own.
+
+A subscriber that takes batches (`batch=True`, with `raw_bodies` as its decoder) pays
+FastStream's cost per message (its middlewares, its handler call) once per batch, and its
+handler can do one database command for many events. But one bad message must not take
+its neighbours with it:
+
+- `read_batch` validates each record against the topic's event model and dead-letters
+  only the ones that fail, with their reason;
+- `handle_together` handles the events at once, and if that fails for a reason other than
+  an outage (which the dead-letter policy waits out for the whole batch), each alone under
+  the policy, so that only the one that keeps failing is dead-lettered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Annotated, Any, Generic, TypeVar
+
+from aiokafka import ConsumerRecord
+from faststream.message import StreamMessage
+from pydantic import BaseModel, SkipValidation, ValidationError
+
+from shared.dead_letters import DeadLetterPolicy, describe
+from shared.retry import Failure, classify
+
+EventT = TypeVar("EventT", bound=BaseModel)
+
+
+# A batch handler's first parameter: the events as the AsyncAPI document shows them, though
+# FastStream hands over the bodies unread (`raw_bodies`): `read_batch` reads them.
+DocumentedT = TypeVar("DocumentedT")
+AsDocumented = Annotated[DocumentedT, SkipValidation()]
+
+
+async def raw_bodies(message: StreamMessage[Any]) -> Any:
+    """A batch subscriber's decoder: the bodies as they came (FastStream would parse each as
+    JSON first, and one that is not would fail the batch)."""
+    return message.body
+
+
+@dataclass(frozen=True)
+class Received(Generic[EventT]):
+    record: ConsumerRecord[Any, Any]
+    event: EventT
+
+
+async def read_batch(
+    batch: StreamMessage[Any], model: type[EventT], dead_letters: DeadLetterPolicy
+) -> list[Received[EventT]]:
+    """The batch's records that are valid `model` events, in their order; each other one
+    goes to its topic's `.dlq` with the reason (as a message read alone would)."""
+    records: Sequence[ConsumerRecord[Any, Any]] = batch.raw_message
+    received = []
+    for record in records:
+        body = record.value or b""
+        if reason := dead_letters.oversize(body, record.topic):
+            await dead_letters.send_record(record, reason, attempts=1)
+            continue
+        try:
+            event = model.model_validate_json(body)
+        except ValidationError as error:
+            await dead_letters.send_record(record, describe(error), attempts=1)
+            continue
+        received.append(Received(record, event))
+    return received
+
+
+async def handle_together(
+    received: Sequence[Received[EventT]],
+    handle: Callable[[Sequence[EventT]], Awaitable[None]],
+    dead_letters: DeadLetterPolicy,
+) -> None:
+    """`handle` the events at once; after a failure of theirs, each alone (see above)."""
+    try:
+        await handle([each.event for each in received])
+    except Exception as error:
+        if classify(error) is Failure.OUTAGE:
+            raise
+        for each in received:
+            await dead_letters.attempt(
+                each.record.topic,
+                partial(handle, [each.event]),
+                partial(dead_letters.send_record, each.record),
+            )
