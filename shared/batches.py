@@ -10,23 +10,33 @@ its neighbours with it:
 - `handle_together` handles the events at once, and if that fails for a reason other than
   an outage (which the dead-letter policy waits out for the whole batch), each alone under
   the policy, so that only the one that keeps failing is dead-lettered.
+
+FastStream gives a batch a trace of its own, linked to its messages' traces; the work on
+one event that belongs to that event's trace (what it publishes, say) goes `in_its_trace`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any, Generic, TypeVar
 
 from aiokafka import ConsumerRecord
 from faststream.message import StreamMessage
+from opentelemetry import propagate
+from opentelemetry.trace import Span, SpanKind
 from pydantic import BaseModel, SkipValidation, ValidationError
 
 from shared.dead_letters import DeadLetterPolicy, describe
 from shared.retry import Failure, classify
+from shared.tracing import tracer
 
 EventT = TypeVar("EventT", bound=BaseModel)
+# How long a batch subscriber waits for a message (and, finding none, waits as long again:
+# FastStream's batch subscriber sleeps after an empty poll).
+BATCH_TIMEOUT_MS = 100
 
 
 # A batch handler's first parameter: the events as the AsyncAPI document shows them, though
@@ -70,18 +80,28 @@ async def read_batch(
 
 async def handle_together(
     received: Sequence[Received[EventT]],
-    handle: Callable[[Sequence[EventT]], Awaitable[None]],
+    handle: Callable[[Sequence[Received[EventT]]], Awaitable[None]],
     dead_letters: DeadLetterPolicy,
 ) -> None:
     """`handle` the events at once; after a failure of theirs, each alone (see above)."""
     try:
-        await handle([each.event for each in received])
+        await handle(received)
     except Exception as error:
         if classify(error) is Failure.OUTAGE:
             raise
         for each in received:
             await dead_letters.attempt(
                 each.record.topic,
-                partial(handle, [each.event]),
+                partial(handle, [each]),
                 partial(dead_letters.send_record, each.record),
             )
+
+
+def in_its_trace(received: Received[Any]) -> AbstractContextManager[Span]:
+    """A span for work on one event of a batch, in the trace its message carries."""
+    headers = {key: value.decode("latin-1") for key, value in received.record.headers or ()}
+    return tracer.start_as_current_span(
+        f"{received.record.topic} process",
+        context=propagate.extract(headers),
+        kind=SpanKind.CONSUMER,
+    )

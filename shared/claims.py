@@ -10,14 +10,16 @@ expires, and a TTL index removes its document soon after.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from pymongo.errors import BulkWriteError, OperationFailure
+from pymongo import InsertOne
+from pymongo.errors import OperationFailure
 
-from shared.db import Database, is_duplicate_key, is_duplicate_key_error
+from shared.db import Database, is_duplicate_key, write_each
 from shared.retry import Backoff
 
 CLAIM_BACKOFF = Backoff(first_seconds=0.005, max_seconds=0.2)  # claims are held briefly
@@ -35,7 +37,7 @@ class Claims:
 
     @asynccontextmanager
     async def free_ones(
-        self, keys: Collection[str], lease: timedelta = timedelta(seconds=15)
+        self, keys: Iterable[str], lease: timedelta = timedelta(seconds=15)
     ) -> AsyncIterator[set[str]]:
         """Hold, for the block, those of `keys` that no one holds, taken in one command; the
         others (held, or left by a crashed holder until its lease runs out) are for
@@ -43,17 +45,20 @@ class Claims:
         held: two holders each waiting for the other's keys would wait for ever."""
         holder = f"{self.process}:{uuid.uuid4().hex[:8]}"
         expires_at = datetime.now(UTC) + lease
-        documents = [{"_id": key, "holder": holder, "expires_at": expires_at} for key in keys]
+        keys = list(keys)
         taken = set(keys)
-        try:
-            if documents:
-                await self.claims.insert_many(documents, ordered=False)
-        except BulkWriteError as error:
-            refused = error.details.get("writeErrors", [])
-            if not all(is_duplicate_key_error(each) for each in refused):
-                await self.claims.delete_many({"_id": {"$in": list(keys)}, "holder": holder})
+        if keys:
+            try:
+                claims = [
+                    InsertOne({"_id": key, "holder": holder, "expires_at": expires_at})
+                    for key in keys
+                ]
+                taken -= {keys[index] for index in (await write_each(self.claims, claims)).refused}
+            except Exception:
+                # Some may be taken: let them go now (or their leases run out).
+                with contextlib.suppress(Exception):
+                    await self.claims.delete_many({"_id": {"$in": keys}, "holder": holder})
                 raise
-            taken -= {documents[each["index"]]["_id"] for each in refused}
         try:
             yield taken
         finally:

@@ -8,12 +8,14 @@ TTL indexes, `find_one_and_update` with upsert. No transactions or change stream
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, InsertOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
 
 from shared.database_time import CommandTimer
 from shared.settings import ServiceSettings
@@ -73,6 +75,28 @@ async def upsert(collection: AsyncCollection[Document], where: Document, update:
         if not is_duplicate_key(error):
             raise
         await collection.update_one(where, update, upsert=True)
+
+
+@dataclass(frozen=True)
+class EachWritten:
+    matched: int  # documents the updates found
+    refused: frozenset[int]  # the writes a unique index refused, by their place in the list
+
+
+async def write_each(
+    collection: AsyncCollection[Document], writes: Sequence[InsertOne[Document] | UpdateOne]
+) -> EachWritten:
+    """`writes` in one unordered bulk write, each standing or falling alone. A write that a
+    unique index refused (another replica's insert came first, or an upsert's filter found
+    a newer version) is told by its place; any other failure raises."""
+    try:
+        result = await collection.bulk_write(list(writes), ordered=False)
+    except BulkWriteError as error:
+        refused = error.details.get("writeErrors", [])
+        if not all(map(is_duplicate_key_error, refused)):
+            raise
+        return EachWritten(error.details.get("nMatched", 0), frozenset(e["index"] for e in refused))
+    return EachWritten(result.matched_count, frozenset())
 
 
 class Database:

@@ -89,6 +89,13 @@ class ServiceSettings(BaseSettings):
         "(0: after each). A process killed without shutting down re-reads at most this "
         "much; a commit after each message cost the broker more CPU than the messages.",
     )
+    batch_size: int = Field(
+        100,
+        ge=1,
+        le=1000,
+        description="Most messages a batch subscriber (the summarizer's and the publisher's) "
+        "reads at once: a backlog is written in a few database commands a batch.",
+    )
     consumer_group: str | None = Field(
         None,
         min_length=1,

@@ -9,10 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError
 
 from services.fetcher.sources import SourceConfig
-from shared.db import Database, is_duplicate_key_error, upsert
+from shared.db import Database, upsert, write_each
 
 IN_FLIGHT = timedelta(minutes=15)  # an announced poll not finished by then is due again
 # A claim not yet announced: a scheduler killed between the two leaves its source due again
@@ -201,13 +200,9 @@ class SeenUrls:
             UpdateOne({"_id": h.article_id}, {"$setOnInsert": _seen(h, now)}, upsert=True)
             for h in handled
         ]
-        try:
-            await self.seen.bulk_write(writes, ordered=False)
-        except BulkWriteError as error:
-            # Another replica's upsert of the same id came first: its record stands, as the
-            # first one does. Anything else is an error.
-            if not all(map(is_duplicate_key_error, error.details["writeErrors"])):
-                raise
+        # A write refused: another replica's upsert of the same id came first, and its
+        # record stands, as the first one does.
+        await write_each(self.seen, writes)
 
 
 def _seen(handled: Handled, at: datetime) -> dict[str, Any]:

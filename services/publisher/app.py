@@ -14,7 +14,15 @@ from prometheus_client import Counter, Histogram
 
 from services.publisher.settings import PublisherSettings
 from services.publisher.store import Outcome, PostStore, Publication
-from shared.batches import AsDocumented, handle_together, raw_bodies, read_batch
+from shared.batches import (
+    BATCH_TIMEOUT_MS,
+    AsDocumented,
+    Received,
+    handle_together,
+    in_its_trace,
+    raw_bodies,
+    read_batch,
+)
 from shared.broker import installed, make_broker
 from shared.db import Database
 from shared.dead_letters import DeadLetterPolicy
@@ -25,8 +33,6 @@ from shared.topics import POSTS_PUBLISHED, STORIES_SUMMARIZED, STORIES_UPDATED
 
 SERVICE = "publisher"
 SETTINGS = PublisherSettings  # what create_app takes (services/registry.py)
-# How long a batch subscriber waits for a message (and, finding none, waits as long again).
-BATCH_TIMEOUT_MS = 100
 
 publications_total = Counter(
     "pressroom_publications_total",
@@ -79,7 +85,11 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
 
     dead_letters = installed(broker, DeadLetterPolicy)
 
-    async def announce(summary: StorySummarized, publication: Publication) -> None:
+    async def announce(received: Received[StorySummarized], publication: Publication) -> None:
+        with in_its_trace(received):
+            await announce_in_trace(received.event, publication)
+
+    async def announce_in_trace(summary: StorySummarized, publication: Publication) -> None:
         post = publication.post
         if post is None or publication.outcome is Outcome.STALE:
             return
@@ -106,23 +116,25 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
             key=summary.story_id.encode(),
         )
 
-    async def publish(summaries: Sequence[StorySummarized]) -> None:
-        publications = await store.publish_all(summaries)
+    async def publish(summaries: Sequence[Received[StorySummarized]]) -> None:
+        publications = await store.publish_all([each.event for each in summaries])
         for publication in publications:
             publications_total.labels(publication.outcome).inc()
         # Sent together, so the producer batches them.
         await asyncio.gather(*map(announce, summaries, publications))
 
-    async def withdraw(stories: Sequence[StoryUpdated]) -> None:
-        for story in stories:
-            withdrawal = await store.withdraw(story)
-            if withdrawal.recorded:
-                withdrawals_total.inc()
-            if withdrawal.post.was_on_the_site:
-                # Announced again on a redelivery, as a summary is: the first may be lost.
-                await posts_published.publish(
-                    withdrawn_post(withdrawal.post), key=story.story_id.encode()
-                )
+    async def withdraw(stories: Sequence[Received[StoryUpdated]]) -> None:
+        for each in stories:
+            with in_its_trace(each):
+                story = each.event
+                withdrawal = await store.withdraw(story)
+                if withdrawal.recorded:
+                    withdrawals_total.inc()
+                if withdrawal.post.was_on_the_site:
+                    # Announced again on a redelivery, as a summary is: the first may be lost.
+                    await posts_published.publish(
+                        withdrawn_post(withdrawal.post), key=story.story_id.encode()
+                    )
 
     # In batches (shared/batches.py): a backlog of summaries is written in a few commands,
     # and stories.updated, read only for its withdrawals, is mostly passed over.

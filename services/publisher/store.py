@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, TEXT, InsertOne, UpdateOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from services.publisher.changes import describe_changes
 from services.publisher.slugs import slugify
 from shared.claims import Claims
-from shared.db import Database, is_duplicate_key_error
+from shared.db import Database, write_each
 from shared.events import StorySummarized, StoryUpdated
 from shared.posts import POSTS, WITHDRAWN_POSTS, Post, PostChange, WithdrawnPost
 
@@ -199,18 +199,10 @@ class PostStore:
                     written.append(publication)
         if not writes:
             return []
-        failed: set[int] = set()
-        try:
-            result = await self.posts.bulk_write(writes, ordered=False)
-            matched = result.matched_count
-        except BulkWriteError as error:
-            refused = error.details.get("writeErrors", [])
-            if not all(is_duplicate_key_error(each) for each in refused):
-                raise
-            failed = {each["index"] for each in refused}  # a slug taken: see _create
-            matched = error.details.get("nMatched", 0)
+        written_each = await write_each(self.posts, writes)
+        failed = set(written_each.refused)  # a slug taken, say: see _create
         updates = [i for i, write in enumerate(writes) if isinstance(write, UpdateOne)]
-        if matched < len(updates):
+        if written_each.matched < len(updates):
             failed.update(updates)  # one lost its race: each is tried again alone
         for index, publication in enumerate(written):
             if index not in failed:

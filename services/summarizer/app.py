@@ -6,10 +6,9 @@ story once it has been quiet for `PRESSROOM_COALESCE_SECONDS`, so bursts cost on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import cast
 
-from aiokafka import ConsumerRecord
 from faststream.asgi import AsgiFastStream
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter
@@ -17,15 +16,25 @@ from prometheus_client import Counter
 from services.summarizer.draft import ExtractiveBackend, SummaryBackend
 from services.summarizer.openai_backend import OpenAIBackend
 from services.summarizer.settings import SummarizerSettings
-from services.summarizer.store import ClaimedStory, Origin, SummaryQueue
+from services.summarizer.store import ClaimedStory, Origin, SummaryQueue, Update
 from services.summarizer.summarizer import Summarizer
 from services.summarizer.worker import SummaryWorker
+from shared.batches import (
+    BATCH_TIMEOUT_MS,
+    AsDocumented,
+    Received,
+    handle_together,
+    in_its_trace,
+    raw_bodies,
+    read_batch,
+)
 from shared.broker import installed, make_broker
 from shared.db import Database
 from shared.dead_letters import DeadLetterPolicy
 from shared.events import DeadLetter, StorySummarized, StoryUpdated
 from shared.service import make_service_app
 from shared.topics import STORIES_SUMMARIZED, STORIES_UPDATED
+from shared.tracing import carrier
 
 SERVICE = "summarizer"
 SETTINGS = SummarizerSettings  # what create_app takes (services/registry.py)
@@ -61,19 +70,32 @@ def create_app(settings: SummarizerSettings) -> AsgiFastStream:
         schema=StorySummarized,
     )
 
+    async def accept(updates: Sequence[Received[StoryUpdated]]) -> None:
+        queued = []
+        for each in updates:
+            with in_its_trace(each):  # the summary, written later, continues it
+                origin = Origin(each.record.partition, each.record.offset)
+                queued.append(Update(each.event, origin, carrier()))
+        for update, accepted in zip(queued, await queue.accept_all(queued), strict=True):
+            updates_total.labels(
+                "stale" if not accepted else "withdrawn" if update.story.withdrawn else "queued"
+            ).inc()
+
+    # In batches (shared/batches.py): a backlog of updates is queued in two commands.
     @broker.subscriber(
         STORIES_UPDATED,
         group_id=settings.group(SERVICE),
         auto_offset_reset="earliest",
         title="stories.updated:summarizer",
         description="Stories that gained articles. Key: story_id.",
+        batch=True,
+        max_records=settings.batch_size,
+        batch_timeout_ms=BATCH_TIMEOUT_MS,
+        decoder=raw_bodies,
     )
-    async def on_story(story: StoryUpdated, message: KafkaMessage) -> None:
-        record = cast(ConsumerRecord[bytes, bytes], message.raw_message)  # not a batch
-        queued = await queue.accept(story, Origin(record.partition, record.offset))
-        updates_total.labels(
-            "stale" if not queued else "withdrawn" if story.withdrawn else "queued"
-        ).inc()
+    async def on_stories(unread: AsDocumented[list[StoryUpdated]], message: KafkaMessage) -> None:
+        updates = await read_batch(message, StoryUpdated, dead_letters)
+        await handle_together(updates, accept, dead_letters)
 
     async def publish(summary: StorySummarized) -> None:
         await stories_summarized.publish(summary, key=summary.story_id.encode())

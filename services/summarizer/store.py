@@ -21,14 +21,14 @@ import heapq
 import uuid
 import zlib
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
-from pymongo.errors import OperationFailure
+from pymongo import ReturnDocument, UpdateOne
 
-from shared.db import Database, is_duplicate_key
+from shared.db import Database, write_each
 from shared.events import StorySummarized, StoryUpdated
 from shared.tracing import carrier
 
@@ -45,6 +45,15 @@ class Origin:
 
     partition: int = -1
     offset: int = -1
+
+
+@dataclass(frozen=True)
+class Update:
+    """A stories.updated event to queue, where it came from and the trace it carries."""
+
+    story: StoryUpdated
+    origin: Origin = Origin()
+    trace: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,44 +99,66 @@ class SummaryQueue:
         self, story: StoryUpdated, origin: Origin = Origin(), now: datetime | None = None
     ) -> bool:
         """Record `story` as the one to summarise; False when a newer or equal version is known."""
+        [accepted] = await self.accept_all([Update(story, origin, carrier())], now)
+        return accepted
+
+    async def accept_all(
+        self, updates: Sequence[Update], now: datetime | None = None
+    ) -> list[bool]:
+        """`accept` for each of `updates` in their order, in two commands for them all:
+        only each story's newest version is written (the ones before it are refused, as
+        they would be after it)."""
         now = now or datetime.now(UTC)
-        due_at = None if story.withdrawn else now + self.quiet_for(story)
-        # Kept again only once both writes are done: a claim in between reads the text.
-        self._accepted.pop(story.story_id, None)
-        # The text first: a crash before the queue entry is healed by the redelivery. A
-        # duplicate key: this version or a newer one is stored; the queue entry decides.
-        try:
-            await self.texts.update_one(
+        newest: dict[str, Update] = {}
+        for update in updates:
+            known = newest.get(update.story.story_id)
+            if known is None or update.story.version > known.story.version:
+                newest[update.story.story_id] = update
+        stories = [update.story for update in newest.values()]
+        due = [None if story.withdrawn else now + self.quiet_for(story) for story in stories]
+        for story in stories:
+            # Kept again only once both writes are done: a claim in between reads the text.
+            self._accepted.pop(story.story_id, None)
+        # The texts first: a crash before the queue entries is healed by the redelivery. A
+        # text refused: this version or a newer one is stored; the queue entry decides.
+        texts = [
+            UpdateOne(
                 {"_id": story.story_id, "version": {"$lt": story.version}},
                 {"$set": {"version": story.version, "story": packed(story)}},
                 upsert=True,
             )
-        except OperationFailure as error:
-            if not is_duplicate_key(error):
-                raise
-        update = {
-            "$set": {
-                "version": story.version,
-                "due_at": due_at,
-                "attempts": 0,
-                "origin": [origin.partition, origin.offset],
-                # The summary, written later by the worker, continues this update's trace.
-                "trace": carrier(),
-            },
-            "$setOnInsert": {"claimed_until": NEVER, "summarized_version": 0},
-        }
-        try:
-            await self.stories.update_one(
-                {"_id": story.story_id, "version": {"$lt": story.version}}, update, upsert=True
+            for story in stories
+        ]
+        await write_each(self.texts, texts)
+        entries = [
+            UpdateOne(
+                {"_id": update.story.story_id, "version": {"$lt": update.story.version}},
+                {
+                    "$set": {
+                        "version": update.story.version,
+                        "due_at": due_at,
+                        "attempts": 0,
+                        "origin": [update.origin.partition, update.origin.offset],
+                        # The summary, written later by the worker, continues this trace.
+                        "trace": update.trace,
+                    },
+                    "$setOnInsert": {"claimed_until": NEVER, "summarized_version": 0},
+                },
+                upsert=True,
             )
-        except OperationFailure as error:
-            if not is_duplicate_key(error):
-                raise
-            return False  # the story is known with this version or a newer one
-        if due_at is not None:
-            self._keep(story)
-            self._falls_due(due_at)
-        return True
+            for update, due_at in zip(newest.values(), due, strict=True)
+        ]
+        # Refused: the story is known with this version or a newer one.
+        refused = (await write_each(self.stories, entries)).refused
+        for index, (story, due_at) in enumerate(zip(stories, due, strict=True)):
+            if index not in refused and due_at is not None:
+                self._keep(story)
+                self._falls_due(due_at)
+        accepted = {story.story_id for index, story in enumerate(stories) if index not in refused}
+        return [
+            update is newest[update.story.story_id] and update.story.story_id in accepted
+            for update in updates
+        ]
 
     def _keep(self, story: StoryUpdated) -> None:
         self._accepted[story.story_id] = story

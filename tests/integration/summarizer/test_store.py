@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from services.summarizer.draft import ExtractiveBackend
-from services.summarizer.store import ClaimedStory, SummaryQueue
+from services.summarizer.store import ClaimedStory, Origin, SummaryQueue, Update
 from services.summarizer.summarizer import Summarizer
 from services.summarizer.worker import SummaryWorker, queue_depth
 from shared.db import Database
@@ -257,3 +257,40 @@ async def test_the_queues_depth_is_counted_while_the_worker_is_busy(database: Da
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_a_batch_of_updates_queues_each_storys_newest_version_as_one_by_one_would(
+    database: Database,
+):
+    queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    known = make_story(HARBOUR, NORDIC, version=3, story_id="7" * 32)
+    assert await queue.accept(known)
+    first, second = make_story(HARBOUR, version=1), make_story(HARBOUR, NORDIC, version=2)
+    new = make_story(NORDIC, version=1, story_id="8" * 32)
+    batch = [
+        Update(first),
+        Update(second),
+        Update(new, Origin(2, 40)),
+        Update(new, Origin(2, 41)),  # a redelivery in the same batch
+        Update(make_story(HARBOUR, version=2, story_id=known.story_id)),  # older than known
+    ]
+
+    assert await queue.accept_all(batch) == [False, True, True, False, False]
+
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    claimed = [await queue.claim_due(later) for _ in range(3)]
+    assert sorted((c.story.story_id, c.story.version) for c in claimed if c is not None) == [
+        (second.story_id, 2),
+        (known.story_id, 3),
+        (new.story_id, 1),
+    ]
+    [of_new] = [c for c in claimed if c is not None and c.story.story_id == new.story_id]
+    assert of_new.origin == Origin(2, 40)
+    # What is claimed is what is stored: read back by another replica, the same stories.
+    other = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    for each in claimed:
+        assert each is not None
+        await queue.release(each.story)
+    again = [await other.claim_due(later + timedelta(minutes=5)) for _ in range(3)]
+    assert {c.story for c in again if c is not None} == {c.story for c in claimed if c}

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from faststream.kafka import KafkaMessage, TestKafkaBroker
 from pymongo.errors import AutoReconnect
 
-from shared.batches import AsDocumented, handle_together, raw_bodies, read_batch
+from shared.batches import AsDocumented, Received, handle_together, raw_bodies, read_batch
 from shared.broker import installed, make_broker
 from shared.dead_letters import DeadLetterPolicy
 from shared.events import ArticleFetched, DeadLetter
@@ -28,13 +28,13 @@ def build(fail_on: str | None = None, outages: int = 0):
     dead: list[DeadLetter] = []
     calls = {"n": 0}
 
-    async def handle(articles: Sequence[ArticleFetched]) -> None:
+    async def handle(articles: Sequence[Received[ArticleFetched]]) -> None:
         calls["n"] += 1
         if calls["n"] <= outages:
             raise AutoReconnect("the database is away")
-        if any(article.title == fail_on for article in articles):
+        if any(each.event.title == fail_on for each in articles):
             raise RuntimeError(f"cannot handle {fail_on}")
-        handled.extend(article.title for article in articles)
+        handled.extend(each.event.title for each in articles)
 
     @broker.subscriber(ARTICLES_RAW, group_id="test", batch=True, decoder=raw_bodies)
     async def on_articles(
