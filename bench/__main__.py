@@ -24,7 +24,7 @@ from bench.pipeline import BackfillRun, run_backfill, run_pipeline
 from bench.site import WrkResult, pages_against_nginx, site_when_idle
 from bench.stages import dedup_rate, publisher_rate, summarizer_rate
 from shared.db import Database
-from shared.settings import TopicSettings
+from shared.settings import ServiceSettings, TopicSettings
 from tests.infra import KAFKA, REPO
 from tests.pipeline import Pipeline
 
@@ -71,7 +71,8 @@ async def main() -> dict[str, Any]:
     dedup = await dedup_rate([fetched(a) for a in articles])
     summarizer, summaries = await summarizer_rate(stories())
     publisher = await publisher_rate(summaries)
-    done("stages", [asdict(s) for s in (dedup, summarizer, publisher)])
+    publisher_batches = await publisher_rate(summaries, ServiceSettings().batch_size)
+    done("stages", [asdict(s) for s in (dedup, summarizer, publisher, publisher_batches)])
 
     print("bench: the deduplicator's memory and restart over 50,000 articles", file=sys.stderr)
     bounded = await in_a_process(*map(str, DEDUP_MEMORY_AT))
@@ -162,7 +163,7 @@ async def main() -> dict[str, Any]:
         },
         "stages_per_second": {
             s.stage: {"items": s.items, "per_second": round(s.per_second, 2)}
-            for s in (dedup, summarizer, publisher)
+            for s in (dedup, summarizer, publisher, publisher_batches)
         },
         "deduplicator_memory": {"bounded": bounded, "retaining_all": unbounded},
         "database": {

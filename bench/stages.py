@@ -47,11 +47,14 @@ async def summarizer_rate(stories: list[StoryUpdated]) -> tuple[StageRate, list[
     return _rate("summarizer (extractive)", len(stories), started), summaries
 
 
-async def publisher_rate(summaries: list[StorySummarized]) -> StageRate:
+async def publisher_rate(summaries: list[StorySummarized], batch_size: int = 1) -> StageRate:
+    """The publisher's writes one summary at a time, or `batch_size` at a time as its
+    batch subscriber hands them over when there is a backlog."""
     async with scratch_database("pressroom_bench") as database:
         posts = PostStore(database)
         await posts.create_indexes()
         started = time.perf_counter()
-        for summary in summaries:
-            await posts.publish(summary)
-        return _rate("publisher", len(summaries), started)
+        for start in range(0, len(summaries), batch_size):
+            await posts.publish_all(summaries[start : start + batch_size])
+        stage = "publisher" if batch_size == 1 else f"publisher (batches of {batch_size})"
+        return _rate(stage, len(summaries), started)
