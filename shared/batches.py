@@ -24,6 +24,8 @@ from functools import partial
 from typing import Annotated, Any, Generic, TypeVar
 
 from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.message import StreamMessage
 from opentelemetry import propagate
 from opentelemetry.trace import Span, SpanKind
@@ -31,6 +33,7 @@ from pydantic import BaseModel, SkipValidation, ValidationError
 
 from shared.dead_letters import DeadLetterPolicy, describe
 from shared.retry import Failure, classify
+from shared.settings import ServiceSettings
 from shared.tracing import tracer
 
 EventT = TypeVar("EventT", bound=BaseModel)
@@ -43,6 +46,30 @@ BATCH_TIMEOUT_MS = 100
 # FastStream hands over the bodies unread (`raw_bodies`): `read_batch` reads them.
 DocumentedT = TypeVar("DocumentedT")
 AsDocumented = Annotated[DocumentedT, SkipValidation()]
+
+
+def batch_subscriber(
+    broker: KafkaBroker,
+    topic: str,
+    settings: ServiceSettings,
+    *,
+    group_id: str,
+    title: str,
+    description: str,
+) -> BatchSubscriber:
+    """A subscriber of `topic` that hands its handler up to `PRESSROOM_BATCH_SIZE` messages
+    at once, unread: `read_batch` reads them."""
+    return broker.subscriber(
+        topic,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        title=title,
+        description=description,
+        batch=True,
+        max_records=settings.batch_size,
+        batch_timeout_ms=BATCH_TIMEOUT_MS,
+        decoder=raw_bodies,
+    )
 
 
 async def raw_bodies(message: StreamMessage[Any]) -> Any:

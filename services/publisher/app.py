@@ -15,12 +15,11 @@ from prometheus_client import Counter, Histogram
 from services.publisher.settings import PublisherSettings
 from services.publisher.store import Outcome, PostStore, Publication
 from shared.batches import (
-    BATCH_TIMEOUT_MS,
     AsDocumented,
     Received,
+    batch_subscriber,
     handle_together,
     in_its_trace,
-    raw_bodies,
     read_batch,
 )
 from shared.broker import installed, make_broker
@@ -138,16 +137,13 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
 
     # In batches (shared/batches.py): a backlog of summaries is written in a few commands,
     # and stories.updated, read only for its withdrawals, is mostly passed over.
-    @broker.subscriber(
+    @batch_subscriber(
+        broker,
         STORIES_SUMMARIZED,
+        settings,
         group_id=settings.group(SERVICE),
-        auto_offset_reset="earliest",
         title="stories.summarized:publisher",
         description="Grounded summaries to publish. Key: story_id.",
-        batch=True,
-        max_records=settings.batch_size,
-        batch_timeout_ms=BATCH_TIMEOUT_MS,
-        decoder=raw_bodies,
     )
     async def on_summaries(
         unread: AsDocumented[list[StorySummarized]], message: KafkaMessage
@@ -157,16 +153,13 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
 
     withdrawals_group = f"{settings.group(SERVICE)}-withdrawals"
 
-    @broker.subscriber(
+    @batch_subscriber(
+        broker,
         STORIES_UPDATED,
+        settings,
         group_id=withdrawals_group,
-        auto_offset_reset="earliest",
         title="stories.updated:publisher",
         description="Withdrawn stories, whose posts leave the site; others are skipped.",
-        batch=True,
-        max_records=settings.batch_size,
-        batch_timeout_ms=BATCH_TIMEOUT_MS,
-        decoder=raw_bodies,
     )
     async def on_stories(unread: AsDocumented[list[StoryUpdated]], message: KafkaMessage) -> None:
         stories = await read_batch(message, StoryUpdated, dead_letters)

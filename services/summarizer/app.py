@@ -20,12 +20,11 @@ from services.summarizer.store import ClaimedStory, Origin, SummaryQueue, Update
 from services.summarizer.summarizer import Summarizer
 from services.summarizer.worker import SummaryWorker
 from shared.batches import (
-    BATCH_TIMEOUT_MS,
     AsDocumented,
     Received,
+    batch_subscriber,
     handle_together,
     in_its_trace,
-    raw_bodies,
     read_batch,
 )
 from shared.broker import installed, make_broker
@@ -82,16 +81,13 @@ def create_app(settings: SummarizerSettings) -> AsgiFastStream:
             ).inc()
 
     # In batches (shared/batches.py): a backlog of updates is queued in two commands.
-    @broker.subscriber(
+    @batch_subscriber(
+        broker,
         STORIES_UPDATED,
+        settings,
         group_id=settings.group(SERVICE),
-        auto_offset_reset="earliest",
         title="stories.updated:summarizer",
         description="Stories that gained articles. Key: story_id.",
-        batch=True,
-        max_records=settings.batch_size,
-        batch_timeout_ms=BATCH_TIMEOUT_MS,
-        decoder=raw_bodies,
     )
     async def on_stories(unread: AsDocumented[list[StoryUpdated]], message: KafkaMessage) -> None:
         updates = await read_batch(message, StoryUpdated, dead_letters)
