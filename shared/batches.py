@@ -1,9 +1,8 @@
 """A batch of consumed messages, each read on its own.
 
-A subscriber that takes batches (`batch=True`, with `raw_bodies` as its decoder) pays
-FastStream's cost per message (its middlewares, its handler call) once per batch, and its
-handler can do one database command for many events. But one bad message must not take
-its neighbours with it:
+A `batch_subscriber` pays FastStream's cost per message (its middlewares, its handler
+call) once per batch, and its handler can do one database command for many events. But
+one bad message must not take its neighbours with it:
 
 - `read_batch` validates each record against the topic's event model and dead-letters
   only the ones that fail, with their reason;
