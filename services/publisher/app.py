@@ -85,11 +85,7 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
     dead_letters = installed(broker, DeadLetterPolicy)
 
     async def announce(received: Received[StorySummarized], publication: Publication) -> None:
-        with in_its_trace(received):
-            await announce_in_trace(received.event, publication)
-
-    async def announce_in_trace(summary: StorySummarized, publication: Publication) -> None:
-        post = publication.post
+        summary, post = received.event, publication.post
         if post is None or publication.outcome is Outcome.STALE:
             return
         timeline = None
@@ -98,22 +94,21 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
             if publication.outcome in (Outcome.CREATED, Outcome.UPDATED):
                 for hop, seconds in timeline.hops().items():
                     freshness_seconds.labels(hop).observe(seconds)
+        announcement = PostPublished(
+            story_id=summary.story_id,
+            slug=post.slug,
+            version=post.version,
+            change="created" if post.first_published_at == post.updated_at else "updated",
+            headline=post.headline,
+            category=post.category,
+            first_published_at=post.first_published_at,
+            updated_at=post.updated_at,
+            timeline=timeline,
+        )
         # A redelivered version is announced again: the first announcement may be the
         # one that was lost when the process stopped after writing.
-        await posts_published.publish(
-            PostPublished(
-                story_id=summary.story_id,
-                slug=post.slug,
-                version=post.version,
-                change="created" if post.first_published_at == post.updated_at else "updated",
-                headline=post.headline,
-                category=post.category,
-                first_published_at=post.first_published_at,
-                updated_at=post.updated_at,
-                timeline=timeline,
-            ),
-            key=summary.story_id.encode(),
-        )
+        with in_its_trace(received):
+            await posts_published.publish(announcement, key=summary.story_id.encode())
 
     async def publish(summaries: Sequence[Received[StorySummarized]]) -> None:
         publications = await store.publish_all([each.event for each in summaries])
