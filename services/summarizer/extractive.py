@@ -12,6 +12,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from services.summarizer.boilerplate import boilerplate_documents
 from services.summarizer.sentences import MIN_WORDS, clean, is_story_sentence, split_sentences
@@ -47,15 +48,30 @@ def story_sentences(documents: Sequence[str], min_words: int = MIN_WORDS) -> lis
         if index in skipped:
             continue
         position = 0
-        for raw in split_sentences(document):
-            text = clean(raw)
-            key = " ".join(words(text.lower()))
-            if not is_story_sentence(text, min_words) or key in seen:
+        for text, key, stems in document_sentences(document, min_words):
+            if key in seen:
                 continue
             seen.add(key)
-            sentences.append(Sentence(text, index, position, frozenset(content_stems(text))))
+            sentences.append(Sentence(text, index, position, stems))
             position += 1
     return sentences
+
+
+# A story is summarised again each time it gains an article, and each time every one of
+# its articles was read again: an article's sentences are kept while it is a recent one.
+@lru_cache(maxsize=1024)
+def document_sentences(
+    document: str, min_words: int = MIN_WORDS
+) -> tuple[tuple[str, str, frozenset[str]], ...]:
+    """The story sentences of one document, in order: each one's clean text, the key its
+    duplicates share, and its content stems."""
+    found = []
+    for raw in split_sentences(document):
+        text = clean(raw)
+        if is_story_sentence(text, min_words):
+            key = " ".join(words(text.lower()))
+            found.append((text, key, frozenset(content_stems(text))))
+    return tuple(found)
 
 
 def lead_order(sentences: Sequence[Sentence]) -> list[Sentence]:

@@ -26,6 +26,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from services.summarizer.sentences import is_instruction, split_sentences
 from shared.text import STOPWORDS, stem, words
@@ -148,6 +149,26 @@ class Verdict:
         return self.passage is not None
 
 
+# Each sentence is checked, and each article read for tags, again with every version of
+# its story: which of its words may be names is kept.
+@lru_cache(maxsize=4096)
+def _name_candidates(text: str) -> tuple[tuple[str, bool], ...]:
+    """The words of `text` that are names wherever they stand, and the opening words that
+    are names unless the story writes them in lower case (True): as written, in order."""
+    found = []
+    for part in split_sentences(text) or [text]:
+        for index, raw in enumerate(words(part)):
+            token = raw.replace("\u2019", "'").removesuffix("'s")
+            if not token or token[0].isdigit() or token.lower() in NUMBER_WORDS:
+                continue
+            if _caseless(token):
+                found.append((token, False))
+            elif token[0].isupper() and token.lower() not in _NOT_NAMES:
+                acronym = len(token) > 1 and token.isupper()
+                found.append((token, index == 0 and not acronym))
+    return tuple(found)
+
+
 class GroundingGate:
     """Checks sentences against the passages of a story's articles."""
 
@@ -168,30 +189,26 @@ class GroundingGate:
                     self._holding[sentence_stem].append((article_id, index))
         self._all_numbers = frozenset().union(*(s.numbers for s in evidence))
         self._all_words = frozenset().union(*(s.words for s in evidence))
-        self._folded = {a: _folded_quotes(text) for a, text in self.articles.items()}
+        self._folded = {a: windows.reading.folded for a, windows in self._windows.items()}
         # Each article's words as written, for tags; those in lower case, for names.
-        self._article_words = [frozenset(words(text)) for text in self.articles.values()]
+        self._article_words = [windows.reading.words for windows in self._windows.values()]
         self._lower_words = frozenset(
             w for written in self._article_words for w in written if w[0].islower()
         )
 
     def names(self, sentence: str) -> frozenset[str]:
         """The names `sentence` states, as written."""
-        found: set[str] = set()
-        for part in split_sentences(sentence) or [sentence]:
-            for index, raw in enumerate(words(part)):
-                token = raw.replace("\u2019", "'").removesuffix("'s")
-                if not token or token[0].isdigit() or token.lower() in NUMBER_WORDS:
-                    continue
-                if _caseless(token):
-                    found.add(token)
-                elif token[0].isupper() and token.lower() not in _NOT_NAMES:
-                    acronym = len(token) > 1 and token.isupper()
-                    # An opening word is capitalised anyway: a name only if the story never
-                    # writes it as an ordinary word.
-                    if index > 0 or acronym or token.lower() not in self._lower_words:
-                        found.add(token)
-        return frozenset(found)
+        return frozenset(self.names_in_order(sentence))
+
+    def names_in_order(self, text: str) -> dict[str, None]:
+        """The names `text` states, as written, in the order it first states them."""
+        # An opening word is capitalised anyway: a name only if the story never writes it
+        # as an ordinary word.
+        return {
+            token: None
+            for token, opening in _name_candidates(text)
+            if not opening or token.lower() not in self._lower_words
+        }
 
     def check(self, sentence: str) -> Verdict:
         verdict = self._check_whole(sentence)
@@ -229,13 +246,15 @@ class GroundingGate:
         for content_stem, times in Counter(content).items():
             for held_in in self._holding.get(content_stem, ()):
                 hits[held_in] += times
-        enough = MIN_COVERAGE * len(content)
         candidates = set()  # windows whose sentences hold enough of the words between them
-        for article_id, windows in self._windows.items():
-            for first, last in windows:
-                held = sum(hits[(article_id, i)] for i in range(first, last + 1))
-                if not content or held >= enough:
-                    candidates.add((article_id, (first, last)))
+        if not content:
+            candidates = {(a, run) for a, windows in self._windows.items() for run in windows}
+        enough = MIN_COVERAGE * len(content)
+        # Only a window with a sentence that holds some of the words can hold enough.
+        touched = {(a, run) for a, i in hits for run in self._windows[a].reading.covering[i]}
+        for article_id, (first, last) in touched:
+            if sum(hits[(article_id, i)] for i in range(first, last + 1)) >= enough:
+                candidates.add((article_id, (first, last)))
         said: dict[tuple[str, tuple[int, int]], bool] = {}
 
         def window_says_it(article_id: str, span: tuple[int, int]) -> bool:
@@ -297,6 +316,45 @@ class GroundingGate:
         return sum(v.grounded for v in verdicts) / len(verdicts) if verdicts else 1.0
 
 
+@dataclass(frozen=True)
+class ArticleReading:
+    """What the gate reads of an article's text, whatever story it is in."""
+
+    sentences: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]  # of each sentence in the text
+    read: tuple[_Sentence, ...]
+    instruction: tuple[bool, ...]  # whether each sentence is an injected instruction
+    runs: tuple[tuple[int, int], ...]  # the passages: first and last sentence
+    covering: tuple[tuple[tuple[int, int], ...], ...]  # the runs each sentence is in
+    folded: str  # the text as quotes are checked against it
+    words: frozenset[str]  # as written
+
+
+# A story is checked again each time it gains an article, and each of its articles was
+# read again: an article's reading is kept while it is a recent one.
+@lru_cache(maxsize=1024)
+def read_article(text: str) -> ArticleReading:
+    sentences = split_sentences(text)
+    instruction = tuple(is_instruction(sentence) for sentence in sentences)
+    runs = []
+    for first in range(len(sentences)):
+        for last in range(first, min(first + PASSAGE_SENTENCES, len(sentences))):
+            # An injected instruction supports nothing, nor do passages holding it.
+            if instruction[last]:
+                break
+            runs.append((first, last))
+    return ArticleReading(
+        tuple(sentences),
+        tuple(_spans(text, sentences)),
+        tuple(_Sentence.of(sentence) for sentence in sentences),
+        instruction,
+        tuple(runs),
+        tuple(tuple(r for r in runs if r[0] <= i <= r[1]) for i in range(len(sentences))),
+        _folded_quotes(text),
+        frozenset(words(text)),
+    )
+
+
 class Passages(Mapping[tuple[int, int], Passage]):
     """Each sentence of an article's text, and each run of up to PASSAGE_SENTENCES adjacent
     ones, by the numbers of their first and last sentence. A passage is put together when
@@ -304,33 +362,26 @@ class Passages(Mapping[tuple[int, int], Passage]):
 
     def __init__(self, article_id: str, text: str) -> None:
         self.article_id, self.text = article_id, text
-        self.sentences = split_sentences(text)
-        self.spans = list(_spans(text, self.sentences))
-        self.read = [_Sentence.of(sentence) for sentence in self.sentences]
-        # An injected instruction supports nothing, nor do passages holding it.
-        self.instruction = [is_instruction(sentence) for sentence in self.sentences]
-        self.runs: dict[tuple[int, int], Passage | None] = {}
-        for first in range(len(self.sentences)):
-            for last in range(first, min(first + PASSAGE_SENTENCES, len(self.sentences))):
-                if self.instruction[last]:
-                    break
-                self.runs[(first, last)] = None
+        self.reading = read_article(text)
+        self.runs: dict[tuple[int, int], Passage | None] = dict.fromkeys(self.reading.runs)
 
     def evidence(self) -> Iterator[tuple[int, _Sentence]]:
         """The sentences that are passages (all but injected instructions), by number."""
-        return ((i, r) for i, r in enumerate(self.read) if not self.instruction[i])
+        reading = self.reading
+        return ((i, r) for i, r in enumerate(reading.read) if not reading.instruction[i])
 
     def __getitem__(self, run: tuple[int, int]) -> Passage:
         passage = self.runs[run]
         if passage is None:
             first, last = run
-            start, end = self.spans[first][0], self.spans[last][1]
-            part = self.read[first : last + 1]
+            reading = self.reading
+            start, end = reading.spans[first][0], reading.spans[last][1]
+            part = reading.read[first : last + 1]
             passage = self.runs[run] = Passage(
                 self.article_id,
                 start,
                 end,
-                " ".join(self.sentences[first : last + 1]),
+                " ".join(reading.sentences[first : last + 1]),
                 self.text[start:end],
                 frozenset().union(*(r.numbers for r in part)),
                 frozenset().union(*(r.words for r in part)),

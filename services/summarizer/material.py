@@ -93,12 +93,13 @@ class StoryMaterial:
         return max(self.articles, key=overlap).title
 
     def tags(self) -> list[str]:
-        """Names the story is about: those most of its articles mention."""
+        """Names the story is about: those most of its articles mention (of as many, the
+        one the story names first)."""
         counts: Counter[str] = Counter()
         for article in self.articles:
             counts.update(
                 name
-                for name in self.gate.names(f"{article.title}. {article.text}")
+                for name in self.gate.names_in_order(f"{article.title}. {article.text}")
                 if name[0].isupper() and len(name) > 2
             )
         least = 2 if len(self.articles) > 1 else 1
