@@ -83,11 +83,12 @@ class Received(Generic[EventT]):
     event: EventT
 
 
-async def read_batch(
-    batch: StreamMessage[Any], model: type[EventT], dead_letters: DeadLetterPolicy
-) -> list[Received[EventT]]:
-    """The batch's records that are valid `model` events, in their order; each other one
-    goes to its topic's `.dlq` with the reason (as a message read alone would)."""
+async def read_batch(model: type[EventT], dead_letters: DeadLetterPolicy) -> list[Received[EventT]]:
+    """The valid `model` events of the batch being handled, in their order; each other
+    record goes to its topic's `.dlq` with the reason (as a message read alone would)."""
+    # Not a `KafkaMessage` parameter of the handler: FastStream resolves such a parameter
+    # in a worker thread (its `Context` is synchronous), 0.2 ms more CPU per batch.
+    batch: StreamMessage[Any] = dead_letters.broker.context.get_local("message")
     records: Sequence[ConsumerRecord[Any, Any]] = batch.raw_message
     received = []
     for record in records:

@@ -9,7 +9,6 @@ import asyncio
 from collections.abc import Sequence
 
 from faststream.asgi import AsgiFastStream
-from faststream.kafka import KafkaMessage
 from prometheus_client import Counter, Histogram
 
 from services.publisher.settings import PublisherSettings
@@ -140,10 +139,8 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
         title="stories.summarized:publisher",
         description="Grounded summaries to publish. Key: story_id.",
     )
-    async def on_summaries(
-        unread: AsDocumented[list[StorySummarized]], message: KafkaMessage
-    ) -> None:
-        summaries = await read_batch(message, StorySummarized, dead_letters)
+    async def on_summaries(unread: AsDocumented[list[StorySummarized]]) -> None:
+        summaries = await read_batch(StorySummarized, dead_letters)
         await handle_together(summaries, publish, dead_letters)
 
     withdrawals_group = f"{settings.group(SERVICE)}-withdrawals"
@@ -156,8 +153,8 @@ def create_app(settings: PublisherSettings) -> AsgiFastStream:
         title="stories.updated:publisher",
         description="Withdrawn stories, whose posts leave the site; others are skipped.",
     )
-    async def on_stories(unread: AsDocumented[list[StoryUpdated]], message: KafkaMessage) -> None:
-        stories = await read_batch(message, StoryUpdated, dead_letters)
+    async def on_stories(unread: AsDocumented[list[StoryUpdated]]) -> None:
+        stories = await read_batch(StoryUpdated, dead_letters)
         withdrawn = [each for each in stories if each.event.withdrawn]
         await handle_together(withdrawn, withdraw, dead_letters)
 

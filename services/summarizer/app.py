@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from faststream.asgi import AsgiFastStream
-from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter
 
 from services.summarizer.draft import ExtractiveBackend, SummaryBackend
@@ -89,8 +88,8 @@ def create_app(settings: SummarizerSettings) -> AsgiFastStream:
         title="stories.updated:summarizer",
         description="Stories that gained articles. Key: story_id.",
     )
-    async def on_stories(unread: AsDocumented[list[StoryUpdated]], message: KafkaMessage) -> None:
-        updates = await read_batch(message, StoryUpdated, dead_letters)
+    async def on_stories(unread: AsDocumented[list[StoryUpdated]]) -> None:
+        updates = await read_batch(StoryUpdated, dead_letters)
         await handle_together(updates, accept, dead_letters)
 
     async def publish(summary: StorySummarized) -> None:

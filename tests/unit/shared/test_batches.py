@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from faststream.kafka import KafkaMessage, TestKafkaBroker
+from faststream.kafka import TestKafkaBroker
 from pymongo.errors import AutoReconnect
 
 from shared.batches import AsDocumented, Received, handle_together, raw_bodies, read_batch
@@ -37,12 +37,8 @@ def build(fail_on: str | None = None, outages: int = 0):
         handled.extend(each.event.title for each in articles)
 
     @broker.subscriber(ARTICLES_RAW, group_id="test", batch=True, decoder=raw_bodies)
-    async def on_articles(
-        unread: AsDocumented[list[ArticleFetched]], message: KafkaMessage
-    ) -> None:
-        await handle_together(
-            await read_batch(message, ArticleFetched, dead_letters), handle, dead_letters
-        )
+    async def on_articles(unread: AsDocumented[list[ArticleFetched]]) -> None:
+        await handle_together(await read_batch(ArticleFetched, dead_letters), handle, dead_letters)
 
     @broker.subscriber(dead_letter_topic(ARTICLES_RAW), group_id="dlq-reader")
     async def read_dlq(letter: DeadLetter) -> None:
