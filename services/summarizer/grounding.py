@@ -330,9 +330,9 @@ class ArticleReading:
     words: frozenset[str]  # as written
 
 
-# A story is checked again each time it gains an article, and each of its articles was
-# read again: an article's reading is kept while it is a recent one.
-@lru_cache(maxsize=1024)
+# Not kept between versions of a story, as an article's sentences are (extractive.py): a
+# reading takes ~45 kB, and 1,024 of them (44 MiB) saved a tenth of summarising a
+# backfill's stories, of whose copies each version reads every one.
 def read_article(text: str) -> ArticleReading:
     sentences = split_sentences(text)
     instruction = tuple(is_instruction(sentence) for sentence in sentences)
