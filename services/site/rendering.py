@@ -23,6 +23,17 @@ def http_url(value: object) -> str:
     return text if text.lower().startswith(("http://", "https://")) else "#"
 
 
+# Marks a passage may open with: a quotation of its own.
+_OPENING_QUOTES = ('"', "'", "\u201c", "\u2018", "\u201e", "\u00ab", "\u00bb")
+
+
+def quoted(passage: object) -> str:
+    """The passage in quotation marks, unless it opens with a quotation of its own (which
+    showed as two marks, “")."""
+    text = str(passage or "")
+    return text if text.startswith(_OPENING_QUOTES) else f"\u201c{text}\u201d"
+
+
 def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
     if moment is None:
         return ""
@@ -65,6 +76,7 @@ def make_environment() -> Environment:
     )
     environment.filters.update(
         http_url=http_url,
+        quoted=quoted,
         relative_time=relative_time,
         long_date=long_date,
         iso=iso,
