@@ -336,20 +336,23 @@ class ArticleReading:
 def read_article(text: str) -> ArticleReading:
     sentences = split_sentences(text)
     instruction = tuple(is_instruction(sentence) for sentence in sentences)
-    runs = []
+    runs: list[tuple[int, int]] = []
+    covering: list[list[tuple[int, int]]] = [[] for _ in sentences]
     for first in range(len(sentences)):
         for last in range(first, min(first + PASSAGE_SENTENCES, len(sentences))):
             # An injected instruction supports nothing, nor do passages holding it.
             if instruction[last]:
                 break
             runs.append((first, last))
+            for index in range(first, last + 1):
+                covering[index].append((first, last))
     return ArticleReading(
         tuple(sentences),
         tuple(_spans(text, sentences)),
         tuple(_Sentence.of(sentence) for sentence in sentences),
         instruction,
         tuple(runs),
-        tuple(tuple(r for r in runs if r[0] <= i <= r[1]) for i in range(len(sentences))),
+        tuple(map(tuple, covering)),
         _folded_quotes(text),
         frozenset(words(text)),
     )
