@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
@@ -155,7 +156,9 @@ def make_service_app(
 
 def serve(app: Any, settings: ServiceSettings) -> None:
     """Run an ASGI app until SIGTERM or SIGINT, then shut it down gracefully; on the HTTP
-    port, and on the operators' port too when there is one."""
+    port, and on the operators' port too when there is one; at the CPU priority the
+    settings give (`niceness`)."""
+    os.nice(settings.niceness)
     config = uvicorn.Config(
         app,
         host=settings.http_host,

@@ -89,6 +89,16 @@ class ServiceSettings(BaseSettings):
         "(0: after each). A process killed without shutting down re-reads at most this "
         "much; a commit after each message cost the broker more CPU than the messages.",
     )
+    niceness: int = Field(
+        0,
+        ge=0,
+        le=19,
+        description="Added to the process's nice value at start: where the services share "
+        "cores, the ones that catch up in parallel or in batches (the fetcher, the publisher: "
+        "10) yield the CPU to the ones that work one item at a time (the deduplicator, the "
+        "summarizer's worker), where articles would wait. A container's own cores are "
+        "weighed by its CPU request instead.",
+    )
     batch_size: int = Field(
         100,
         ge=1,

@@ -9,6 +9,9 @@ from shared.settings import ServiceSettings
 
 class FetcherSettings(ServiceSettings):
     http_port: int = Field(8001, ge=0, le=65535, description="Port of /metrics, /health, /ready.")
+    niceness: int = Field(
+        10, ge=0, le=19, description="Added to the nice value: it catches up in polls."
+    )
     sources_file: Path = Field(
         Path("deploy/sources.yaml"), description="YAML file listing the sources to poll."
     )

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from services.deduplicator.settings import DeduplicatorSettings
+from services.fetcher.settings import FetcherSettings
+from services.publisher.settings import PublisherSettings
+from services.site.settings import SiteSettings
+from services.summarizer.settings import SummarizerSettings
 from shared.settings import ServiceSettings, SettingsError, load_settings
 
 
@@ -77,3 +82,15 @@ def test_a_url_in_an_error_is_shown_without_its_user_and_password():
 
     assert shown("site_url", "https://user:pw@news.example/") == " (got 'https://…@news.example/')"
     assert shown("mongo_password", "pw") == ""
+
+
+def test_the_stages_that_catch_up_in_parallel_yield_the_cpu_to_those_that_work_one_at_a_time():
+    assert load_settings(FetcherSettings).niceness == 10
+    assert load_settings(PublisherSettings).niceness == 10
+    for one_at_a_time in (DeduplicatorSettings, SummarizerSettings, SiteSettings):
+        assert load_settings(one_at_a_time).niceness == 0
+
+
+def test_a_niceness_that_would_raise_the_priority_stops_start_up(monkeypatch: pytest.MonkeyPatch):
+    # Raising it takes a privilege a service does not have.
+    assert "PRESSROOM_NICENESS" in stopped_with(monkeypatch, niceness="-5")
