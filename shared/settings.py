@@ -95,9 +95,9 @@ class ServiceSettings(BaseSettings):
         le=19,
         description="Added to the process's nice value at start: where the services share "
         "cores, the ones that catch up in parallel or in batches (the fetcher, the publisher: "
-        "10) yield the CPU to the ones that work one item at a time (the deduplicator, the "
-        "summarizer's worker), where articles would wait. A container's own cores are "
-        "weighed by its CPU request instead.",
+        "10) yield the CPU to the ones that work through their items one by one (the "
+        "deduplicator, the summarizer's workers), where articles would wait. A container's "
+        "own cores are weighed by its CPU request instead.",
     )
     batch_size: int = Field(
         100,

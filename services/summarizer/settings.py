@@ -48,7 +48,7 @@ class SummarizerSettings(ServiceSettings):
         ge=1,
         le=256,
         description="Chat requests in flight at once per replica: stories it summarises at "
-        "once (the extractive backend one at a time, bound by CPU).",
+        "once (the extractive backend two at a time, bound by CPU).",
     )
     openai_prompt_cost_per_million: float = Field(
         0.15, ge=0, description="Price of a million prompt tokens, for the cost metric."
@@ -59,6 +59,7 @@ class SummarizerSettings(ServiceSettings):
 
     def summary_workers(self) -> int:
         """Stories summarised at once: a chat backend waits on its endpoint, so several
-        overlap; the extractive one is bound by CPU, where more at once would only thin
-        out the coalescing of a story's updates (more versions summarised, not faster)."""
-        return self.openai_concurrency if self.summarizer_backend == "openai" else 1
+        overlap; the extractive one is bound by CPU, but two at once overlap one's database
+        round trips (its claim, its finish) with the other's summarising. More would only
+        thin out the coalescing of a story's updates (more versions, not fresher)."""
+        return self.openai_concurrency if self.summarizer_backend == "openai" else 2
