@@ -103,8 +103,9 @@ class ServiceSettings(BaseSettings):
         100,
         ge=1,
         le=1000,
-        description="Most messages a batch subscriber (the summarizer's and the publisher's) "
-        "reads at once: a backlog is written in a few database commands a batch.",
+        description="Most messages a batch subscriber (the deduplicator's, the summarizer's, "
+        "the publisher's) reads at once: a backlog is written in a few database commands a "
+        "batch.",
     )
     consumer_group: str | None = Field(
         None,

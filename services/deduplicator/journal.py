@@ -7,17 +7,20 @@ of two replicas that decided article A and article B with the same n - 1 entries
 applied, one insert wins and the other learns the winner's entry and decides again. So
 two replicas never start two stories for one event, and a restart loses nothing: the
 journal read from the start rebuilds the state.
+
+A batch of entries n, n + 1, ... is one ordered insert: it stops at the first position
+another replica holds, so what was stored is always an unbroken run from n.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from services.deduplicator.clustering import Move, Placement
 from services.deduplicator.state import Assignment
-from shared.db import Database, Document
+from shared.db import Database, Document, is_duplicate_key_error
 from shared.events import StoryArticle
 from shared.times import as_utc
 
@@ -86,14 +89,20 @@ class Journal:
     def __init__(self, database: Database, collection: str = "dedup_journal") -> None:
         self.entries = database.collection(collection)
 
-    async def append(self, position: int, assignment: Assignment) -> bool:
-        """Store `assignment` as entry `position`; False if another replica stored one
-        there first."""
+    async def append_all(self, position: int, assignments: Sequence[Assignment]) -> int:
+        """Store `assignments` as the entries from `position` on, in order; how many were
+        stored before a position another replica stored one at first (all, usually)."""
+        documents = [entry_document(position + n, a) for n, a in enumerate(assignments)]
+        if not documents:
+            return 0
         try:
-            await self.entries.insert_one(entry_document(position, assignment))
-        except DuplicateKeyError:
-            return False
-        return True
+            await self.entries.insert_many(documents, ordered=True)
+        except BulkWriteError as error:
+            errors = error.details.get("writeErrors", [])
+            if not errors or not is_duplicate_key_error(errors[0]):
+                raise
+            return int(errors[0]["index"])
+        return len(documents)
 
     async def read_from(self, position: int) -> AsyncIterator[Assignment]:
         """The entries from `position` on, in order. Usually there are none (this replica

@@ -90,6 +90,11 @@ class Outcome:
     story: StoryUpdated | None = None
     changed: tuple[StoryUpdated, ...] = ()  # other stories the article's arrival changed
 
+    @property
+    def stories(self) -> tuple[StoryUpdated, ...]:
+        """What to announce: the article's story, then the others its arrival changed."""
+        return (self.story, *self.changed) if self.story else ()
+
     def timed(self, timeline: Timeline) -> Outcome:
         """The outcome with its stories carrying `timeline`."""
         stamp = {"timeline": timeline}

@@ -13,7 +13,7 @@ from shared.events import StoryUpdated, utc_now
 from shared.topics import ARTICLES_RAW, STORIES_UPDATED
 from tests.in_memory import in_memory
 from tests.infra import MONGO
-from tests.unit.deduplicator.articles import ORIGINAL, SYNDICATED
+from tests.unit.deduplicator.articles import ORIGINAL, OTHER_OUTLET, SYNDICATED, UNRELATED
 
 
 async def test_an_article_becomes_a_story_update_keyed_by_story_id_and_a_duplicate_does_not():
@@ -57,3 +57,22 @@ async def test_a_story_update_carries_when_its_article_was_fetched_and_placed():
     assert story.timeline.fetched_at == ORIGINAL.fetched_at
     assert before <= story.timeline.placed_at <= utc_now()
     assert story.articles[0].fetched_at == ORIGINAL.fetched_at
+
+
+async def test_a_batch_of_articles_announces_each_story_version_in_order():
+    name = f"pressroom_test_{uuid.uuid4().hex[:12]}"
+    app = create_app(DeduplicatorSettings(mongo_url=MONGO, mongo_database=name))
+    broker = cast(KafkaBroker, app.broker)
+    published: list[StoryUpdated] = []
+
+    @broker.subscriber(STORIES_UPDATED, group_id="test-reader")
+    async def read(story: StoryUpdated) -> None:
+        published.append(story)
+
+    async with in_memory(app, name) as br:
+        await br.publish_batch(ORIGINAL, UNRELATED, SYNDICATED, OTHER_OUTLET, topic=ARTICLES_RAW)
+
+    versions: dict[str, list[int]] = {}
+    for story in published:
+        versions.setdefault(story.story_id, []).append(story.version)
+    assert sorted(versions.values()) == [[1], [1, 2, 3]]

@@ -5,7 +5,11 @@ snapshot and what follows."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Sequence
+
+import pytest
+from pymongo.errors import AutoReconnect
 
 from services.deduplicator.deduplicator import Deduplicator
 from services.deduplicator.journal import Journal
@@ -13,7 +17,7 @@ from services.deduplicator.settings import DeduplicatorSettings
 from services.deduplicator.snapshot import Snapshots, snapshot_documents
 from services.deduplicator.state import Assignment, DedupState
 from shared.db import Database
-from shared.events import StoryUpdated
+from shared.events import ArticleFetched, StoryUpdated
 from tests.unit.deduplicator.articles import ORIGINAL, OTHER_OUTLET, SYNDICATED, UNRELATED, article
 from tests.unit.deduplicator.daily_news import daily_news
 
@@ -43,9 +47,95 @@ async def test_an_entry_another_replica_stored_first_is_not_overwritten(database
     assert isinstance(stale, Assignment)
     await one.process(ORIGINAL)
 
-    assert not await two.journal.append(two.state.position, stale)
+    assert await two.journal.append_all(two.state.position, [stale]) == 0
     outcome = await two.process(OTHER_OUTLET)  # learns ORIGINAL's entry, decides again
     assert outcome.decision == "joined"
+
+
+class CountedJournal(Journal):
+    """The real journal, counting the entries of each write; the first `failures` writes
+    fail as an unreachable server would."""
+
+    def __init__(self, database: Database, failures: int = 0) -> None:
+        super().__init__(database)
+        self.writes: list[int] = []
+        self.failures = failures
+
+    async def append_all(self, position: int, assignments: Sequence[Assignment]) -> int:
+        if self.failures:
+            self.failures -= 1
+            raise AutoReconnect("connection closed")
+        self.writes.append(len(assignments))
+        return await super().append_all(position, assignments)
+
+
+async def test_a_batch_is_decided_in_order_and_recorded_in_one_journal_write(database: Database):
+    journal = CountedJournal(database)
+    batch = [UNRELATED, ORIGINAL, SYNDICATED, OTHER_OUTLET, again(ORIGINAL)]
+    outcomes = await Deduplicator(journal, DeduplicatorSettings()).process_all(batch)
+    restarted = deduplicator(database)
+    await restarted.catch_up()
+
+    assert [o.decision for o in outcomes] == ["new", "new", "copy", "joined", "duplicate"]
+    original, copy, other = (o.story for o in outcomes[1:4])
+    assert original is not None
+    assert copy is not None
+    assert other is not None
+    assert original.story_id == copy.story_id == other.story_id
+    assert [original.version, copy.version, other.version] == [1, 2, 3]
+    assert journal.writes == [4]
+    assert restarted.state.position == 4
+    assert same_story(restarted.state.story_event(other.story_id), other)
+
+
+async def test_a_batch_that_lost_a_journal_position_is_decided_again_after_the_winner(
+    database: Database,
+):
+    one, two = (
+        deduplicator(database),
+        Deduplicator(CountedJournal(database), DeduplicatorSettings()),
+    )
+    await one.process(UNRELATED)
+    assert (await two.process(again(UNRELATED))).decision == "duplicate"  # two is caught up
+    won = await one.process(ORIGINAL)  # entry 1, which `two` has not read
+    outcomes = await two.process_all([OTHER_OUTLET, SYNDICATED])
+    await one.catch_up()
+
+    # Decided without ORIGINAL, OTHER_OUTLET would have started a story of its own.
+    assert [o.decision for o in outcomes] == ["joined", "copy"]
+    assert won.story is not None
+    assert {o.story.story_id for o in outcomes if o.story} == {won.story.story_id}
+    assert one.state.position == two.state.position == 4
+    assert list(one.state.stories.items()) == list(two.state.stories.items())
+    # Another replica is writing: batches are recorded an entry at a time for a while.
+    assert isinstance(two.journal, CountedJournal)
+    writes = len(two.journal.writes)
+    await two.process_all([again(ORIGINAL), daily(1), daily(2)])
+    assert two.journal.writes[writes:] == [1, 1]
+
+
+async def test_a_batch_whose_journal_write_failed_is_decided_anew_when_read_again(
+    database: Database,
+):
+    settings = DeduplicatorSettings()
+    dedup = Deduplicator(CountedJournal(database, failures=1), settings)
+    with pytest.raises(AutoReconnect):
+        await dedup.process_all([ORIGINAL, OTHER_OUTLET])
+    outcomes = await dedup.process_all([ORIGINAL, OTHER_OUTLET])
+
+    # Not "redelivered": the first try recorded nothing, so nothing was placed.
+    assert [o.decision for o in outcomes] == ["new", "joined"]
+    assert dedup.state.position == 2
+
+
+def again(article: ArticleFetched) -> ArticleFetched:
+    """The same article in a new event (a second fetch of its URL)."""
+    return article.model_copy(update={"event_id": uuid.uuid4()})
+
+
+def daily(day: int) -> ArticleFetched:
+    (_, news), *_ = daily_news(range(day, day + 1))
+    return news
 
 
 async def test_a_restarted_deduplicator_rebuilds_its_state_from_the_journal(database: Database):

@@ -56,8 +56,7 @@ def held(state: DedupState) -> dict[str, Any]:
 
 def announced(outcome: Outcome) -> list[dict[str, Any]]:
     """The stories an outcome announces, but for each event's own id and time."""
-    stories = [outcome.story, *outcome.changed] if outcome.story else []
-    return [s.model_dump(exclude={"event_id", "occurred_at"}) for s in stories]
+    return [s.model_dump(exclude={"event_id", "occurred_at"}) for s in outcome.stories]
 
 
 def decide_alike(states: list[DedupState], article: ArticleFetched) -> list[Any]:
