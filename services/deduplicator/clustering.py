@@ -25,6 +25,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -102,8 +103,10 @@ class TermWeights:
                     (self.documents + 1 + self.prior_documents)
                     / (self.frequencies.get(term, 0) + (term in self.counted) + 0.5)
                 )
-            weights[term] = (1.0 + math.log(count)) * inverse
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            # Most terms occur once, where 1 + log(count) is 1: the same weight, no log.
+            weights[term] = inverse if count == 1 else (1.0 + math.log(count)) * inverse
+        values = weights.values()
+        norm = math.sqrt(sum(map(operator.mul, values, values))) or 1.0
         return {term: w / norm for term, w in weights.items()}
 
 

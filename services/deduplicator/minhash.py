@@ -11,10 +11,11 @@ import numpy as np
 _PRIME = (1 << 31) - 1  # products of two values below it fit in int64
 
 
-def _shingle_hash(shingle: str) -> int:
-    return (
-        int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=4).digest(), "little") % _PRIME
-    )
+def _shingle_digest(shingle: str) -> bytes:
+    """Four bytes of the shingle's BLAKE2b: read as a little-endian number below 2**32, then
+    taken modulo `_PRIME`, it is the shingle's hash (stable across processes, unlike
+    `hash`)."""
+    return hashlib.blake2b(shingle.encode(), digest_size=4).digest()
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class MinHasher:
     def signature(self, shingles: set[str]) -> list[int]:
         if not shingles:
             return []
-        hashes = np.fromiter((_shingle_hash(s) for s in shingles), dtype=np.int64)
+        digests = b"".join(_shingle_digest(s) for s in shingles)
+        hashes = np.frombuffer(digests, dtype="<u4").astype(np.int64) % _PRIME
         values = (self._a[:, None] * hashes[None, :] + self._b[:, None]) % _PRIME
         return [int(v) for v in values.min(axis=1)]
 

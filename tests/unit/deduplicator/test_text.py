@@ -44,6 +44,16 @@ def test_a_lightly_edited_copy_shares_a_band_and_an_unrelated_text_does_not():
     assert not set(hasher.band_keys(original)) & set(hasher.band_keys(other))
 
 
+def test_a_signature_is_the_same_in_every_process_and_release():
+    # Signatures are kept in the journal and the snapshots: a copy found tomorrow is
+    # compared with a signature computed today, maybe by an older release.
+    text = "The quick brown fox jumps over the lazy dog while the band plays on"
+    signature = MinHasher().signature(shingles(text))
+    assert len(signature) == 128
+    assert signature[:4] == [279418415, 62952417, 179368504, 195450903]
+    assert sum(signature) == 22633193633
+
+
 def test_articles_in_other_scripts_keep_their_letters_in_the_fingerprint():
     moscow = content_fingerprint("В Москве открылась новая линия метро", "Семь станций.")  # noqa: RUF001 (Russian)
     flood = content_fingerprint("Наводнение на Кубани", "Эвакуированы 2000 жителей.")
