@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import cast
 
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -16,17 +18,26 @@ from tests.infra import MONGO
 from tests.unit.deduplicator.articles import ORIGINAL, OTHER_OUTLET, SYNDICATED, UNRELATED
 
 
-async def test_an_article_becomes_a_story_update_keyed_by_story_id_and_a_duplicate_does_not():
+@asynccontextmanager
+async def deduplicator(
+    published: list[tuple[StoryUpdated, bytes]],
+) -> AsyncIterator[KafkaBroker]:
+    """The service in memory over a database of its own; what it publishes on
+    stories.updated, with each message's key, lands in `published`."""
     name = f"pressroom_test_{uuid.uuid4().hex[:12]}"
     app = create_app(DeduplicatorSettings(mongo_url=MONGO, mongo_database=name))
-    broker = cast(KafkaBroker, app.broker)
-    published: list[tuple[StoryUpdated, bytes]] = []
 
-    @broker.subscriber(STORIES_UPDATED, group_id="test-reader")
+    @cast(KafkaBroker, app.broker).subscriber(STORIES_UPDATED, group_id="test-reader")
     async def read(story: StoryUpdated, message: KafkaMessage) -> None:
         published.append((story, message.raw_message.key))  # type: ignore[union-attr]
 
-    async with in_memory(app, name) as br:
+    async with in_memory(app, name) as broker:
+        yield broker
+
+
+async def test_an_article_becomes_a_story_update_keyed_by_story_id_and_a_duplicate_does_not():
+    published: list[tuple[StoryUpdated, bytes]] = []
+    async with deduplicator(published) as br:
         await br.publish(ORIGINAL, ARTICLES_RAW, key=ORIGINAL.article_id.encode())
         await br.publish(SYNDICATED, ARTICLES_RAW, key=SYNDICATED.article_id.encode())
         duplicate = ORIGINAL.model_copy(update={"event_id": uuid.uuid4()})
@@ -39,20 +50,12 @@ async def test_an_article_becomes_a_story_update_keyed_by_story_id_and_a_duplica
 
 
 async def test_a_story_update_carries_when_its_article_was_fetched_and_placed():
-    name = f"pressroom_test_{uuid.uuid4().hex[:12]}"
-    app = create_app(DeduplicatorSettings(mongo_url=MONGO, mongo_database=name))
-    broker = cast(KafkaBroker, app.broker)
-    published: list[StoryUpdated] = []
-
-    @broker.subscriber(STORIES_UPDATED, group_id="test-reader")
-    async def read(story: StoryUpdated) -> None:
-        published.append(story)
-
+    published: list[tuple[StoryUpdated, bytes]] = []
     before = utc_now()
-    async with in_memory(app, name) as br:
+    async with deduplicator(published) as br:
         await br.publish(ORIGINAL, ARTICLES_RAW, key=ORIGINAL.article_id.encode())
 
-    [story] = published
+    [(story, _)] = published
     assert story.timeline is not None
     assert story.timeline.fetched_at == ORIGINAL.fetched_at
     assert before <= story.timeline.placed_at <= utc_now()
@@ -60,19 +63,11 @@ async def test_a_story_update_carries_when_its_article_was_fetched_and_placed():
 
 
 async def test_a_batch_of_articles_announces_each_story_version_in_order():
-    name = f"pressroom_test_{uuid.uuid4().hex[:12]}"
-    app = create_app(DeduplicatorSettings(mongo_url=MONGO, mongo_database=name))
-    broker = cast(KafkaBroker, app.broker)
-    published: list[StoryUpdated] = []
-
-    @broker.subscriber(STORIES_UPDATED, group_id="test-reader")
-    async def read(story: StoryUpdated) -> None:
-        published.append(story)
-
-    async with in_memory(app, name) as br:
+    published: list[tuple[StoryUpdated, bytes]] = []
+    async with deduplicator(published) as br:
         await br.publish_batch(ORIGINAL, UNRELATED, SYNDICATED, OTHER_OUTLET, topic=ARTICLES_RAW)
 
     versions: dict[str, list[int]] = {}
-    for story in published:
+    for story, _ in published:
         versions.setdefault(story.story_id, []).append(story.version)
     assert sorted(versions.values()) == [[1], [1, 2, 3]]
