@@ -69,10 +69,12 @@ async def main() -> dict[str, Any]:
 
     print("bench: stages in process", file=sys.stderr)
     dedup = await dedup_rate([fetched(a) for a in articles])
+    dedup_batches = await dedup_rate([fetched(a) for a in articles], ServiceSettings().batch_size)
     summarizer, summaries = await summarizer_rate(stories())
     publisher = await publisher_rate(summaries)
     publisher_batches = await publisher_rate(summaries, ServiceSettings().batch_size)
-    done("stages", [asdict(s) for s in (dedup, summarizer, publisher, publisher_batches)])
+    stages = (dedup, dedup_batches, summarizer, publisher, publisher_batches)
+    done("stages", [asdict(s) for s in stages])
 
     print("bench: the deduplicator's memory and restart over 50,000 articles", file=sys.stderr)
     bounded = await in_a_process(*map(str, DEDUP_MEMORY_AT))
@@ -162,8 +164,7 @@ async def main() -> dict[str, Any]:
             "peak_memory_mib": {k: round(v, 1) for k, v in run.peak_memory_mib.items()},
         },
         "stages_per_second": {
-            s.stage: {"items": s.items, "per_second": round(s.per_second, 2)}
-            for s in (dedup, summarizer, publisher, publisher_batches)
+            s.stage: {"items": s.items, "per_second": round(s.per_second, 2)} for s in stages
         },
         "deduplicator_memory": {"bounded": bounded, "retaining_all": unbounded},
         "database": {

@@ -28,13 +28,17 @@ def _rate(stage: str, items: int, started: float) -> StageRate:
     return StageRate(stage, items, items / (time.perf_counter() - started))
 
 
-async def dedup_rate(articles: list[ArticleFetched]) -> StageRate:
+async def dedup_rate(articles: list[ArticleFetched], batch_size: int = 1) -> StageRate:
+    """The deduplicator's decisions and journal writes one article at a time, or
+    `batch_size` at a time as its batch subscriber hands them over when there is a
+    backlog."""
     async with scratch_database("pressroom_bench") as database:
         deduplicator = Deduplicator(Journal(database), DeduplicatorSettings())
         started = time.perf_counter()
-        for article in articles:
-            await deduplicator.process(article)
-        return _rate("deduplicator", len(articles), started)
+        for start in range(0, len(articles), batch_size):
+            await deduplicator.process_all(articles[start : start + batch_size])
+        stage = "deduplicator" if batch_size == 1 else f"deduplicator (batches of {batch_size})"
+        return _rate(stage, len(articles), started)
 
 
 async def summarizer_rate(stories: list[StoryUpdated]) -> tuple[StageRate, list[StorySummarized]]:
