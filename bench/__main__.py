@@ -219,17 +219,23 @@ def site_rows(idle: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def _three(seconds: dict[str, float]) -> str:
+    return f"{seconds['p50']} / {seconds['p95']} / {seconds['p99']} s"
+
+
 def freshness_rows(run: str, freshness: dict[str, Any]) -> list[tuple[str, str]]:
     """A run's hops and fetched-to-visible lines of the table."""
     visible = freshness["fetched_to_visible_seconds"]
+    fetched = freshness.get("released_to_fetched_seconds")  # the steady run's alone
     return [
+        *([(f"{run}: released_to_fetched p50 / p95 / p99", _three(fetched))] if fetched else []),
         *(
             (f"{run}: {hop} p50 / p95", f"{v['p50']} / {v['p95']} s")
             for hop, v in freshness["hops"].items()
         ),
         (
             f"{run}: fetched_to_visible p50 / p95 / p99",
-            f"{visible['p50']} / {visible['p95']} / {visible['p99']} s "
+            f"{_three(visible)} "
             f"({freshness['articles']:,} articles, {freshness['versions']:,} versions)",
         ),
     ]

@@ -61,6 +61,17 @@ class Freshness:
                     first[url] = (fetched, visible)
         return first
 
+    def released_to_fetched(self, released: dict[str, datetime]) -> dict[str, float | None]:
+        """p50/p95/p99 of how long each article on the site waited, from its release on
+        the news server (`released`, by URL) until the fetcher had it: polling and
+        fetching, the part of release-to-visible before the pipeline's own hops."""
+        waits = [
+            (fetched - released[url]).total_seconds()
+            for url, (fetched, _) in self.first_visible().items()
+            if url in released
+        ]
+        return percentiles(waits, 50, 95, 99)
+
     def report(self) -> dict[str, object]:
         """Per hop p50/p95 over the published versions (the article that brought each);
         fetched-to-visible p50/p95/p99 over every article on the site."""

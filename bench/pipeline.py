@@ -104,7 +104,7 @@ async def run_pipeline(
                 cpu = CpuMeter(pipeline)
                 cpu.start()
                 news.started = time.monotonic()
-                started = news.started
+                started, started_at = news.started, datetime.now(UTC)
                 visible = VisibleArticles(database, released_at)
                 last_news = started
                 last_release = started + len(articles) / per_second
@@ -135,6 +135,7 @@ async def run_pipeline(
             story_page = f"{pipeline.services['site'].url}/story/{shown['slug']}" if shown else ""
             await while_running(story_page)
             report = await audit(KafkaConnection(KAFKA), database)
+            released = {u: started_at + timedelta(seconds=s) for u, s in released_at.items()}
             return PipelineRun(
                 per_second,
                 len(articles),
@@ -143,7 +144,10 @@ async def run_pipeline(
                 [visible_at[u] - released_at[u] for u in visible_at],
                 memory,
                 len(report.unaccounted),
-                freshness.report(),
+                {
+                    **freshness.report(),
+                    "released_to_fetched_seconds": freshness.released_to_fetched(released),
+                },
                 {name: round(1000 * used / len(articles), 2) for name, used in cpu_used.items()},
                 database_time,
             )
