@@ -39,7 +39,7 @@ class MinHasher:
     def signature(self, shingles: set[str]) -> list[int]:
         if not shingles:
             return []
-        digests = b"".join(_shingle_digest(s) for s in shingles)
+        digests = b"".join([_shingle_digest(s) for s in shingles])
         hashes = np.frombuffer(digests, dtype="<u4").astype(np.int64) % _PRIME
         values = (self._a[:, None] * hashes[None, :] + self._b[:, None]) % _PRIME
         return [int(v) for v in values.min(axis=1)]

@@ -6,7 +6,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from shared.text import STOPWORDS, first_words, stem, words
 
@@ -23,9 +23,11 @@ def tokens(text: str) -> list[str]:
     return _split_unspaced(words(text))
 
 
-def _split_unspaced(found_words: Iterable[str]) -> list[str]:
+def _split_unspaced(found_words: Sequence[str]) -> list[str]:
     """`found_words`, each run of Chinese or Japanese characters as its pairs (a word gives
     at least one token)."""
+    if not _UNSPACED.search("".join(found_words)):  # most texts: nothing to split
+        return list(found_words)
     found: list[str] = []
     for word in found_words:
         if not _UNSPACED.search(word):
