@@ -24,6 +24,7 @@ knows their URLs). The retention is at least the clusterer's window.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from array import array
 from collections import Counter, defaultdict
@@ -45,6 +46,7 @@ from services.deduplicator.text import fingerprint_of, normalised, shingles_of, 
 from shared.events import ArticleFetched, StoryArticle, StoryUpdated, Timeline
 
 SWEEPS_PER_RETENTION = 24
+SIGNATURES_KEPT = 4096  # ~1.2 kB each
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class DedupState:
         self.fingerprints: dict[str, str] = {}
         self.bands: defaultdict[str, list[str]] = defaultdict(list)
         self.stories: dict[str, Story] = {}
+        self._signatures: dict[bytes, array[int]] = {}  # by their text's digest
 
     def knows(self, article: ArticleFetched) -> bool:
         return article.article_id in self.articles
@@ -153,7 +156,7 @@ class DedupState:
         if fingerprint in self.fingerprints:
             return Duplicate()
 
-        signature = tuple(self.hasher.signature(shingles_of(text if article.text else title)))
+        signature = self._signature(text if article.text else title)
         article_terms = dict(terms(article.title, article.text))
         # A feed's date in the future is no later than the fetch.
         seen_at = min(article.published_at or article.fetched_at, article.fetched_at)
@@ -181,6 +184,17 @@ class DedupState:
             article=self._story_article(article, copy_of=original),
             seen_at=seen_at,
         )
+
+    def _signature(self, normal_text: str) -> tuple[int, ...]:
+        """The MinHash signature of a normalised text. A text met lately gives its
+        signature again: a syndicated copy's text is often its original's, word for word."""
+        key = hashlib.blake2b(normal_text.encode(), digest_size=16).digest()
+        if (known := self._signatures.get(key)) is None:
+            known = array("q", self.hasher.signature(shingles_of(normal_text)))
+            self._signatures[key] = known
+            if len(self._signatures) > SIGNATURES_KEPT:
+                del self._signatures[next(iter(self._signatures))]  # the oldest
+        return tuple(known)
 
     def apply(self, assignment: Assignment) -> None:
         a = assignment

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from services.deduplicator.clustering import Move
 from services.deduplicator.journal import assignment_of, entry_document
+from services.deduplicator.minhash import MinHasher
 from services.deduplicator.settings import DeduplicatorSettings
 from services.deduplicator.state import Assignment, DedupState
 from shared.events import ArticleFetched, StoryUpdated
@@ -58,6 +59,43 @@ def test_a_syndicated_copy_joins_the_story_marked_as_a_copy():
     marked = {a.article_id: a.copy_of for a in story.articles}
     assert marked == {ORIGINAL.article_id: None, SYNDICATED.article_id: ORIGINAL.article_id}
     assert next(a.article_id for a in story.articles) == ORIGINAL.article_id  # originals first
+
+
+def test_a_copy_word_for_word_is_a_copy_without_its_shingles_hashed_again(monkeypatch):
+    state = DedupState(DeduplicatorSettings())
+    hashed = Counter[str]()
+    signature = MinHasher.signature
+
+    def counted(hasher: MinHasher, shingles: set[str]) -> list[int]:
+        hashed["texts"] += 1
+        return signature(hasher, shingles)
+
+    monkeypatch.setattr(MinHasher, "signature", counted)
+    place(state, ORIGINAL)
+    reprint = ORIGINAL.model_copy(
+        update={
+            "event_id": UNRELATED.event_id,
+            "article_id": SYNDICATED.article_id,
+            "title": "A new headline over the same report",
+            "source_id": "another-outlet",
+        }
+    )
+    decision = state.decide(reprint)
+
+    assert isinstance(decision, Assignment)
+    assert decision.decision == "copy"
+    assert decision.signature == tuple(state.articles[ORIGINAL.article_id].signature)
+    assert hashed["texts"] == 1
+
+
+def test_the_signatures_kept_for_reprints_are_bounded(monkeypatch):
+    monkeypatch.setattr("services.deduplicator.state.SIGNATURES_KEPT", 3)
+    state = DedupState(DeduplicatorSettings())
+    for n in range(10):
+        url, text = f"https://example.com/news/{n}", f"Words of report number {n}. " * 5
+        place(state, make_article(url, title=f"Report {n}", text=text))
+
+    assert len(state._signatures) == 3
 
 
 def test_another_outlets_report_of_the_event_joins_and_an_unrelated_one_does_not():
