@@ -141,7 +141,8 @@ class DedupState:
         self.fingerprints: dict[str, str] = {}
         self.bands: defaultdict[str, list[str]] = defaultdict(list)
         self.stories: dict[str, Story] = {}
-        self._signatures: dict[bytes, array[int]] = {}  # by their text's digest
+        # A cache, not state: a text's signature is the same whoever works it out.
+        self._signatures: dict[bytes, array[int]] = {}  # by the text's digest
 
     def knows(self, article: ArticleFetched) -> bool:
         return article.article_id in self.articles
