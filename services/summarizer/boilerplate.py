@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 
 import numpy as np
 
@@ -28,24 +31,49 @@ LEAST_SHARED = 0.04  # cosine similarity to the rest of the story below which a 
 
 def boilerplate_documents(documents: Sequence[str]) -> set[int]:
     """Indexes of the documents that are page furniture rather than reporting."""
-    flagged = {i for i, text in enumerate(documents) if len(_BANNERS.findall(text)) >= BANNER_HITS}
+    pages = [_read(text) for text in documents]
+    flagged = {i for i, page in enumerate(pages) if page.banners >= BANNER_HITS}
     rest = [i for i in range(len(documents)) if i not in flagged]
     if len(rest) < 3:
         return flagged
-    vectors = [Counter(content_stems(documents[i])) for i in rest]
-    for i, vector in zip(rest, vectors, strict=True):
-        others: Counter[str] = Counter()
-        for other in vectors:
-            if other is not vector:
-                others.update(other)
-        if _cosine(vector, others) < LEAST_SHARED:
+    story: Counter[str] = Counter()
+    for i in rest:
+        story.update(pages[i].stems)
+    story_squares = sum(count * count for count in story.values())
+    for i in rest:
+        if pages[i].shared_with(story, story_squares) < LEAST_SHARED:
             flagged.add(i)
     return flagged
 
 
-def _cosine(a: Counter[str], b: Counter[str]) -> float:
-    if not a or not b:
-        return 0.0
-    dot = sum(count * b[term] for term, count in a.items() if term in b)
-    norm = float(np.sqrt(sum(v * v for v in a.values())) * np.sqrt(sum(v * v for v in b.values())))
-    return dot / norm
+@dataclass(frozen=True)
+class _Page:
+    """What the check reads of one document."""
+
+    banners: int  # banner phrases found
+    stems: Mapping[str, int]  # content stems and how often each occurs
+    squares: int  # the sum of those counts squared
+
+    def shared_with(self, story: Counter[str], story_squares: int) -> float:
+        """Cosine similarity of the page's stems to the rest of the story's: `story` (all
+        its pages' stems, this one's among them) less its own, in sums over its own stems."""
+        # With a = own counts and s = the story's: the rest is s - a, so
+        # a . (s - a) = sum(a s) - sum(a a) and |s - a|^2 = sum(s s) - 2 sum(a s) + sum(a a).
+        products = sum(count * story[stem] for stem, count in self.stems.items())
+        rest_dot = products - self.squares
+        rest_squares = story_squares - 2 * products + self.squares
+        if not self.squares or not rest_squares:
+            return 0.0
+        return rest_dot / float(np.sqrt(self.squares) * np.sqrt(rest_squares))
+
+
+# A story is checked again at each version, and most of its pages were read before: a
+# page's reading is kept while it is a recent one (as its sentences are, extractive.py).
+@lru_cache(maxsize=1024)
+def _read(document: str) -> _Page:
+    stems = Counter(content_stems(document))
+    return _Page(
+        len(_BANNERS.findall(document)),
+        MappingProxyType(stems),
+        sum(count * count for count in stems.values()),
+    )

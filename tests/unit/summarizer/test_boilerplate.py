@@ -21,3 +21,13 @@ def test_a_page_sharing_no_words_with_the_story_is_boilerplate():
 
 def test_every_document_of_a_real_story_is_kept():
     assert boilerplate_documents([STORM, STORM_TOO, STORM_THREE]) == set()
+
+
+def test_a_page_printed_twice_is_judged_against_its_twin_too():
+    # Both prints are read once; each is still compared with the rest, its twin included.
+    assert boilerplate_documents([STORM, STORM, RECIPE]) == {2}
+
+
+def test_the_one_unrelated_page_of_a_large_story_is_boilerplate():
+    reports = [f"{STORM} Report {n} of the closure." for n in range(40)]
+    assert boilerplate_documents([*reports[:25], RECIPE, *reports[25:]]) == {25}
