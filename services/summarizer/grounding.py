@@ -175,7 +175,11 @@ class GroundingGate:
     def __init__(self, articles: Mapping[str, str]) -> None:
         # article id -> title and text
         self.articles = dict(articles)
-        self._windows = {a: Passages(a, text) for a, text in self.articles.items()}
+        parts_read: dict[str, ArticleReading] = {}  # a copy's body is read once
+        self._windows = {
+            a: Passages(a, text, read_article(text, parts_read))
+            for a, text in self.articles.items()
+        }
         # stem -> the sentences holding it: only passages whose sentences hold most of a
         # claim's content words can support it, so only those are checked.
         self._holding: defaultdict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -333,29 +337,73 @@ class ArticleReading:
 # Not kept between versions of a story, as an article's sentences are (extractive.py): a
 # reading takes ~45 kB, and 1,024 of them (44 MiB) saved a tenth of summarising a
 # backfill's stories, of whose copies each version reads every one.
-def read_article(text: str) -> ArticleReading:
+def read_article(text: str, parts_read: dict[str, ArticleReading] | None = None) -> ArticleReading:
+    """What the gate reads of `text`. Its headline (the first line) and body are read
+    apart: a syndicated copy's body is its original's, and one found in `parts_read` is
+    not read again. Both read as the whole would (see `_joined`)."""
+    head, newline, body = text.partition("\n")
+    if not (newline and head and body) or head[-1].isspace() or body[0].isspace():
+        return _read(text)
+    known = {} if parts_read is None else parts_read
+    for part in (head, body):
+        if part not in known:
+            known[part] = _read(part)
+    return _joined(known[head], known[body], len(head) + 1)
+
+
+def _read(text: str) -> ArticleReading:
     sentences = split_sentences(text)
     instruction = tuple(is_instruction(sentence) for sentence in sentences)
+    runs, covering = _passage_runs(instruction)
+    return ArticleReading(
+        tuple(sentences),
+        tuple(_spans(text, sentences)),
+        tuple(_Sentence.of(sentence) for sentence in sentences),
+        instruction,
+        runs,
+        covering,
+        _folded_quotes(text),
+        frozenset(words(text)),
+    )
+
+
+def _joined(head: ArticleReading, body: ArticleReading, offset: int) -> ArticleReading:
+    """The reading of the head, a line break and the body (at `offset`), made of theirs.
+
+    The same as reading the whole when the head ends and the body starts with other than
+    whitespace: the line break then ends a paragraph, and every other paragraph break,
+    sentence, word and quote lies within one of the two; spans in the body move by
+    `offset`, and only the passages across the break are new."""
+    instruction = head.instruction + body.instruction
+    runs, covering = _passage_runs(instruction)
+    return ArticleReading(
+        head.sentences + body.sentences,
+        head.spans + tuple((start + offset, end + offset) for start, end in body.spans),
+        head.read + body.read,
+        instruction,
+        runs,
+        covering,
+        f"{head.folded} {body.folded}",
+        head.words | body.words,
+    )
+
+
+def _passage_runs(
+    instruction: tuple[bool, ...],
+) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[tuple[int, int], ...], ...]]:
+    """The passages (first and last sentence) of a text whose sentences are injected
+    instructions or not, and the passages each sentence is in."""
     runs: list[tuple[int, int]] = []
-    covering: list[list[tuple[int, int]]] = [[] for _ in sentences]
-    for first in range(len(sentences)):
-        for last in range(first, min(first + PASSAGE_SENTENCES, len(sentences))):
+    covering: list[list[tuple[int, int]]] = [[] for _ in instruction]
+    for first in range(len(instruction)):
+        for last in range(first, min(first + PASSAGE_SENTENCES, len(instruction))):
             # An injected instruction supports nothing, nor do passages holding it.
             if instruction[last]:
                 break
             runs.append((first, last))
             for index in range(first, last + 1):
                 covering[index].append((first, last))
-    return ArticleReading(
-        tuple(sentences),
-        tuple(_spans(text, sentences)),
-        tuple(_Sentence.of(sentence) for sentence in sentences),
-        instruction,
-        tuple(runs),
-        tuple(map(tuple, covering)),
-        _folded_quotes(text),
-        frozenset(words(text)),
-    )
+    return tuple(runs), tuple(map(tuple, covering))
 
 
 class Passages(Mapping[tuple[int, int], Passage]):
@@ -363,9 +411,9 @@ class Passages(Mapping[tuple[int, int], Passage]):
     ones, by the numbers of their first and last sentence. A passage is put together when
     first asked for: a check looks at the few whose sentences hold its words."""
 
-    def __init__(self, article_id: str, text: str) -> None:
+    def __init__(self, article_id: str, text: str, reading: ArticleReading) -> None:
         self.article_id, self.text = article_id, text
-        self.reading = read_article(text)
+        self.reading = reading
         self.runs: dict[tuple[int, int], Passage | None] = dict.fromkeys(self.reading.runs)
 
     def evidence(self) -> Iterator[tuple[int, _Sentence]]:
