@@ -7,7 +7,6 @@ failing summary sentence is dropped. A story never publishes an unsupported numb
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from services.summarizer.category import categorise
 from services.summarizer.draft import Draft
 from services.summarizer.grounding import Verdict
 from services.summarizer.material import StoryMaterial
+from services.summarizer.sentences import publishable
 from shared.events import (
     Evidence,
     GroundedText,
@@ -162,16 +162,6 @@ def grounded(text: str, verdict: Verdict) -> GroundedText:
         else None
     )
     return GroundedText(text=text, article_ids=verdict.supporting, evidence=evidence)
-
-
-# A teaser cut off by its outlet: "... he said..." or "...the" (an ellipsis, or no full
-# stop at the end).
-_CUT = re.compile(r"(\.\.\.|\u2026)[\"'\u201d\u2019)\]]*$|[^.!?\"'\u201d\u2019)\]]$")
-
-
-def publishable(sentence: str) -> bool:
-    """Whether `sentence` reads as finished: no teaser's ellipsis, no missing full stop."""
-    return not _CUT.search(sentence.strip())
 
 
 def _plain(sentence: str) -> str:

@@ -15,6 +15,7 @@ from services.summarizer.extractive import (
     story_sentences,
 )
 from services.summarizer.grounding import GroundingGate
+from services.summarizer.sentences import publishable
 from shared.events import StoryArticle, StoryUpdated
 from shared.text import content_stems
 
@@ -34,10 +35,13 @@ class StoryMaterial:
         originals = [a for a in story.articles if a.copy_of is None] or list(story.articles)
         self.articles = sorted(originals, key=_published)
         documents = [a.text or a.title for a in self.articles]
-        # A thin story (teasers, text without sentences) is told by its headlines.
-        self.sentences = story_sentences(documents) or story_sentences(
-            [a.title.rstrip(".!? ") + "." for a in self.articles], min_words=3
-        )
+        self.sentences = story_sentences(documents)
+        # A thin story (teasers, text without sentences or with none but cut-off ones, as
+        # a list of points ending "...") is told by its headlines.
+        if not any(publishable(s.text) for s in self.sentences):
+            self.sentences = story_sentences(
+                [a.title.rstrip(".!? ") + "." for a in self.articles], min_words=3
+            )
         self.scores = rank(self.sentences, weights)
         self.weights = weights
         self.gate = GroundingGate({a.article_id: f"{a.title}\n{a.text}" for a in story.articles})

@@ -89,6 +89,16 @@ def clean(sentence: str) -> str:
     return sentence.strip(" -\u2013\u2014")
 
 
+# A teaser cut off by its outlet: "... he said..." or "...the" (an ellipsis, or no full
+# stop at the end).
+_CUT = re.compile(r"(\.\.\.|\u2026)[\"'\u201d\u2019)\]]*$|[^.!?\"'\u201d\u2019)\]]$")
+
+
+def publishable(sentence: str) -> bool:
+    """Whether `sentence` reads as finished: no teaser's ellipsis, no missing full stop."""
+    return not _CUT.search(sentence.strip())
+
+
 def is_instruction(sentence: str) -> bool:
     """Whether `sentence` addresses a language model rather than a reader."""
     return bool(_INSTRUCTION.search(sentence))

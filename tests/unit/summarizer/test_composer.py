@@ -115,6 +115,25 @@ def test_a_story_without_sentences_is_told_by_its_headlines():
     assert summary.key_points[0].article_ids == (teaser.article_id,)
 
 
+def test_a_story_of_points_whose_one_full_sentence_is_cut_off_is_told_by_its_headline():
+    # Points without full stops, then a teaser's "...": no sentence of its text publishes.
+    points = make_article(
+        "https://points.example/1",
+        title="Final evacuations resume after deadly Kabul attacks",
+        text=(
+            "Evacuations from Kabul airport enter their final stage after twin bomb attacks\n\n"
+            "Ninety people have been killed, most of them Afghan civilians\n\n"
+            "The evacuations are designed to be completed by 31 August..."
+        ),
+    )
+    material = StoryMaterial(make_story(points))
+    summary, _ = compose(material, ExtractiveBackend(summary_words=120).write(material))
+    assert [p.text for p in summary.key_points] == [
+        "Final evacuations resume after deadly Kabul attacks."
+    ]
+    assert summary.key_points[0].evidence is not None
+
+
 def test_a_story_of_long_sentences_still_gets_key_points():
     long_sentence = (
         "Actress and activist Rose McGowan pushed back on critics of her Monday interview on "
