@@ -95,12 +95,16 @@ def rank(sentences: Sequence[Sentence], weights: RankingWeights = DEFAULT_WEIGHT
     for s in sentences:
         for term in s.stems:
             centroid[term] += idf[term]
-    centroid_norm = math.sqrt(sum(v * v for v in centroid.values()))
+    # Sums over sets, whose order follows the process's string hashing: `fsum` is exact
+    # in any order, so every replica ranks a story alike (`sum` differed in the last bits).
+    centroid_norm = math.sqrt(math.fsum(v * v for v in centroid.values()))
     scores = []
     for s in sentences:
-        norm = math.sqrt(sum(idf[t] ** 2 for t in s.stems))
+        norm = math.sqrt(math.fsum(idf[t] ** 2 for t in s.stems))
         similarity = (
-            sum(idf[t] * centroid[t] for t in s.stems) / (norm * centroid_norm) if norm else 0.0
+            math.fsum(idf[t] * centroid[t] for t in s.stems) / (norm * centroid_norm)
+            if norm
+            else 0.0
         )
         prior = 1.0 / (1 + s.position) ** weights.position_decay
         scores.append(similarity**weights.centrality * prior)
