@@ -186,14 +186,15 @@ class VisibleArticles:
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user and system) a process has used, in seconds."""
+    """CPU time (user and system) a process and its exited children have used, in seconds:
+    PostgreSQL's postmaster holds the time of every backend that has ended."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(map(int, fields[11:15])) / os.sysconf("SC_CLK_TCK")
 
 
 def infrastructure_pids() -> dict[str, list[int]]:
     """The broker's and the database's processes (PostgreSQL's backends come and go: the
-    ones alive at the time)."""
+    ones alive at the time, beside the postmaster that holds the time of those ended)."""
     found: dict[str, list[int]] = {"kafka": [], "ferretdb": [], "postgres": []}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -212,32 +213,31 @@ def infrastructure_pids() -> dict[str, list[int]]:
 
 class CpuMeter:
     """CPU seconds each pipeline process and each part of the infrastructure use between
-    `start` and `stop`. PostgreSQL's backends that exit in between are not counted, so
-    its share is a floor."""
+    `start` and `stop`. Each part's processes are summed, their ended children included:
+    a PostgreSQL backend that ends in between counts in its postmaster's total by then."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
-        self.started: dict[int, float] = {}
+        self.started: dict[str, float] = {}
 
-    def _pids(self) -> dict[str, list[int]]:
+    def _used_so_far(self) -> dict[str, float]:
         services = {n: [s.process.pid] for n, s in self.pipeline.services.items()}
-        return {**services, **infrastructure_pids()}
-
-    def start(self) -> None:
-        for pids in self._pids().values():
-            for pid in pids:
-                with contextlib.suppress(OSError):
-                    self.started[pid] = cpu_seconds(pid)
-
-    def stop(self) -> dict[str, float]:
-        used: dict[str, float] = {}
-        for name, pids in self._pids().items():
+        used = {}
+        for name, pids in {**services, **infrastructure_pids()}.items():
             total = 0.0
             for pid in pids:
-                with contextlib.suppress(OSError):
-                    total += cpu_seconds(pid) - self.started.get(pid, 0.0)
+                with contextlib.suppress(OSError):  # ended since it was listed
+                    total += cpu_seconds(pid)
             used[name] = total
         return used
+
+    def start(self) -> None:
+        self.started = self._used_so_far()
+
+    def stop(self) -> dict[str, float]:
+        return {
+            name: total - self.started.get(name, 0.0) for name, total in self._used_so_far().items()
+        }
 
 
 async def database_share(pipeline: Pipeline, articles: int) -> dict[str, dict[str, float]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient, InsertOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
 
@@ -75,6 +76,26 @@ async def upsert(collection: AsyncCollection[Document], where: Document, update:
         if not is_duplicate_key(error):
             raise
         await collection.update_one(where, update, upsert=True)
+
+
+def at_most(cursor: AsyncCursor[Document], count: int) -> AsyncCursor[Document]:
+    """`cursor` limited to `count` documents, all in its first reply and the cursor closed
+    (a negative limit, and a batch that size: FerretDB v2 gives a negative limit its
+    default first batch, 101 documents, otherwise).
+
+    FerretDB v2 holds a PostgreSQL connection for a find that is sorted or limited
+    otherwise, and closes it after: the next command waits for a new backend (about 20 ms,
+    and as much CPU in PostgreSQL; 0.4 ms in one batch). Every bounded find asks this way.
+    """
+    return cursor.limit(-count).batch_size(count)
+
+
+async def count_matching(collection: AsyncCollection[Document], where: Document) -> int:
+    """How many documents match `where`, by the `count` command. `count_documents` is an
+    aggregation, and FerretDB v2 answers one ending in `$group` as it answers a sorted
+    find (`at_most`): 22 ms of PostgreSQL's CPU against 0.5 ms."""
+    reply = await collection.database.command("count", collection.name, query=where)
+    return int(reply["n"])
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx2
+
 from shared.db import Database
 
 REPO = Path(__file__).resolve().parent.parent
 KAFKA = os.environ.get("PRESSROOM_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 MONGO = os.environ.get("PRESSROOM_MONGO_URL", "mongodb://127.0.0.1:27017")
+FERRETDB_DEBUG = os.environ.get("PRESSROOM_FERRETDB_DEBUG_ADDR", "127.0.0.1:27019")
 
 
 def address_of(url: str) -> tuple[str, int]:
@@ -56,3 +60,14 @@ async def scratch_database(prefix: str = "pressroom_test") -> AsyncIterator[Data
     finally:
         await database.client.drop_database(database.db.name)
         await database.close()
+
+
+def postgresql_connections_opened() -> int | None:
+    """How many PostgreSQL connections FerretDB has opened since it started (its debug
+    metrics); None when the server is not FerretDB."""
+    try:
+        metrics = httpx2.get(f"http://{FERRETDB_DEBUG}/debug/metrics", timeout=2.0).text
+    except httpx2.HTTPError:
+        return None
+    found = re.search(r"^ferretdb_unstable_pool_opened_total (\S+)$", metrics, re.MULTILINE)
+    return int(float(found.group(1))) if found else None

@@ -11,7 +11,7 @@ from typing import Any
 from pymongo import UpdateOne
 
 from services.fetcher.sources import SourceConfig
-from shared.db import Database, upsert, write_each
+from shared.db import Database, at_most, upsert, write_each
 
 IN_FLIGHT = timedelta(minutes=15)  # an announced poll not finished by then is due again
 # A claim not yet announced: a scheduler killed between the two leaves its source due again
@@ -81,7 +81,7 @@ class SourceStore:
         among them (the update takes only those still due)."""
         now = now or datetime.now(UTC)
         due = self.sources.find({"state.next_poll_at": {"$lte": now}}, {"_id": 1})
-        ids = [d["_id"] async for d in due.sort("state.next_poll_at", 1).limit(most)]
+        ids = [d["_id"] async for d in at_most(due.sort("state.next_poll_at", 1), most)]
         if not ids:
             return []
         await self.sources.update_many(

@@ -28,7 +28,7 @@ from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
 
-from shared.db import Database, write_each
+from shared.db import Database, count_matching, write_each
 from shared.events import StorySummarized, StoryUpdated
 from shared.tracing import carrier
 
@@ -285,4 +285,4 @@ class SummaryQueue:
         )
 
     async def pending(self) -> int:
-        return await self.stories.count_documents({"due_at": {"$ne": None}})
+        return await count_matching(self.stories, {"due_at": {"$ne": None}})

@@ -7,8 +7,9 @@ import asyncio
 import pytest
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from shared.db import Database, is_duplicate_key, upsert
+from shared.db import Database, at_most, count_matching, is_duplicate_key, upsert
 from shared.metrics import registry
+from tests.infra import postgresql_connections_opened
 
 
 async def test_a_document_written_is_read_back(database: Database):
@@ -82,3 +83,33 @@ async def test_each_command_is_timed_by_command_and_collection(database: Databas
     await timed_collection.find_one({"n": 2})
 
     assert (timed("insert"), timed("find")) == (inserts + 2, finds + 1)
+
+
+async def test_a_count_counts_the_documents_that_match(database: Database):
+    posts = database.collection("posts")
+    await posts.insert_many([{"category": c} for c in ("World", "World", "Science")])
+    assert await count_matching(posts, {"category": "World"}) == 2
+    assert await count_matching(posts, {"category": "Sports"}) == 0
+
+
+async def test_a_bounded_find_returns_all_it_asks_for_beyond_a_first_batch(database: Database):
+    posts = database.collection("posts")
+    await posts.insert_many([{"n": n} for n in range(300)])
+    found = await at_most(posts.find({}, {"n": 1}).sort("n", -1), 150).to_list()
+    assert [p["n"] for p in found] == list(range(299, 149, -1))  # more than 101
+
+
+async def test_bounded_finds_and_counts_keep_the_database_connections_they_use(
+    database: Database,
+):
+    """FerretDB closes the PostgreSQL connection of a sorted or limited find whose cursor
+    may stay open, and of a `$group`: the next command waits for a new backend."""
+    opened = postgresql_connections_opened()
+    if opened is None:
+        pytest.skip("the server is not FerretDB")
+    posts = database.collection("posts")
+    await posts.insert_many([{"n": n, "category": "World"} for n in range(50)])
+    for _ in range(10):
+        await at_most(posts.find({}).sort("n", 1), 20).to_list()
+        await count_matching(posts, {"category": "World"})
+    assert (postgresql_connections_opened() or 0) - opened <= 2
