@@ -61,9 +61,15 @@ class WrkResult:
     page_bytes: int
 
 
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
 def _milliseconds(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    """A time as wrk prints it ("235.36ms", "1.20s", "2.00m") in milliseconds."""
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if found is None:
+        raise ValueError(f"not a time as wrk prints one: {text!r}")
+    return float(found.group(1)) * UNITS_MS[found.group(2)]
 
 
 def each_request(request: str) -> str:
@@ -125,9 +131,14 @@ def wrk(
             text=True,
             check=True,
         ).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _milliseconds(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    try:
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+        p99 = _milliseconds(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+        requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    except (AttributeError, ValueError) as error:
+        raise RuntimeError(
+            f"wrk's report for {server} not understood ({error}):\n{output}"
+        ) from None
     if "Non-2xx" in output and not errors_expected:
         raise RuntimeError(f"wrk saw errors from {server}:\n{output}")
     return WrkRun(WrkResult(server, rate, p99, page_bytes), requests)
