@@ -6,11 +6,12 @@ import os
 import re
 import socket
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx2
+import pytest
 
 from shared.db import Database
 
@@ -71,3 +72,15 @@ def postgresql_connections_opened() -> int | None:
         return None
     found = re.search(r"^ferretdb_unstable_pool_opened_total (\S+)$", metrics, re.MULTILINE)
     return int(float(found.group(1))) if found else None
+
+
+@contextmanager
+def postgresql_connections_kept(allowed: int = 2) -> Iterator[None]:
+    """The block opens at most `allowed` new PostgreSQL connections in FerretDB (its pool
+    may grow by one for another client); the test is skipped when the server is not
+    FerretDB."""
+    opened = postgresql_connections_opened()
+    if opened is None:
+        pytest.skip("the server is not FerretDB")
+    yield
+    assert (postgresql_connections_opened() or 0) - opened <= allowed
