@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from services.deduplicator.deduplicator import Deduplicator
 from services.deduplicator.journal import Journal
 from services.deduplicator.settings import DeduplicatorSettings
 from services.demo.feed_server import NewsServer
-from shared.db import Database
+from shared.db import Database, count_matching
 from shared.events import StoryUpdated
 from tests.infra import REPO
 from tests.processes import ServiceProcess, start_service
@@ -110,6 +110,37 @@ async def stories_in(database: Database) -> dict[str, StoryUpdated]:
     await deduplicator.catch_up()
     stories = (deduplicator.state.story_event(story_id) for story_id in deduplicator.state.stories)
     return {story.story_id: story for story in stories if not story.withdrawn}
+
+
+async def journal_report(database: Database, posts: dict[str, Any]) -> str:
+    """How far the deduplicators' journal goes, how far reading it from the start goes, and
+    where it puts the articles and posts the live stories leave out: what tells a journal
+    that ends early from a read that does, or from a state that is rebuilt otherwise."""
+    journal = Journal(database)
+    entries = await count_matching(journal.entries, {})
+    last = await journal.entries.find_one({}, {"_id": 1}, sort=[("_id", -1)])
+    deduplicator = Deduplicator(
+        journal, DeduplicatorSettings(max_story_articles=50, max_article_chars=200)
+    )
+    await deduplicator.catch_up()
+    state = deduplicator.state
+    live = {i for i, story in state.stories.items() if story.merged_into is None}
+    outside = Counter(
+        "in no story" if seen.story_id not in state.stories else "in a withdrawn story"
+        for seen in state.articles.values()
+        if seen.story_id not in live
+    )
+    orphans = Counter(
+        "withdrawn" if story_id in state.stories else "unknown to the journal"
+        for story_id in posts
+        if story_id not in live
+    )
+    return (
+        f"journal entries {entries}, last {last and last['_id']}, read {state.position}, "
+        f"clock {state.clock}, "
+        f"articles {len(state.articles)} ({dict(outside)} outside the live stories), "
+        f"posts of no live story: {dict(orphans)}"
+    )
 
 
 def released_urls(news: NewsServer, base: str) -> set[str]:

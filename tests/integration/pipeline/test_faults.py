@@ -31,7 +31,13 @@ from shared.topics import PIPELINE_TOPICS
 from tests.asgi_server import serving
 from tests.eval_data import require
 from tests.infra import KAFKA, MONGO
-from tests.pipeline import Pipeline, pipeline_state, released_urls, restart_infrastructure
+from tests.pipeline import (
+    Pipeline,
+    journal_report,
+    pipeline_state,
+    released_urls,
+    restart_infrastructure,
+)
 from tests.seed import seeded
 from tests.waiting import eventually_async
 
@@ -148,6 +154,7 @@ async def test_nothing_is_lost_or_duplicated_through_kills_and_restarts(tmp_path
             finally:
                 state = await pipeline_state(database)
                 print(describe(state, released_urls(news, base), len(articles)))
+                print(await journal_report(database, state["posts"]))
             report = await audit(KafkaConnection(KAFKA), database)
         finally:
             pipeline.stop_all()
