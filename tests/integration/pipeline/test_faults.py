@@ -90,6 +90,9 @@ async def dead_letter_counts() -> dict[str, int]:
 
 def describe(state: dict, released: set[str], articles: int) -> str:
     stories, posts = state["stories"], state["posts"]
+    orphans = [post for i, post in posts.items() if i not in stories]
+    # A post citing no article this run released came from another test's messages.
+    foreign = [p for p in orphans if not {s["url"] for s in p["sources"]} & released]
     behind = [
         (i[:8], s.version, posts[i]["version"] if i in posts else None)
         for i, s in stories.items()
@@ -99,7 +102,7 @@ def describe(state: dict, released: set[str], articles: int) -> str:
         f"released {len(released)}, emitted {len(state['emitted'] & released)}, "
         f"in stories {sum(s.article_count for s in stories.values())} of {articles}, "
         f"stories {len(stories)}, posts {len(posts)}, stories whose post is behind {behind}, "
-        f"posts without a story {[i[:8] for i in posts if i not in stories]}"
+        f"posts without a story {len(orphans)} (citing no article of this run {len(foreign)})"
     )
 
 
