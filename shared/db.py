@@ -45,8 +45,10 @@ def _refused_as_duplicate(code: int | None, message: str) -> bool:
 
 
 # What FerretDB v2 answers, as an OperationFailure of code 1, while PostgreSQL behind it
-# restarts; and MongoDB's own codes for a server shutting down or stepping down.
+# restarts or while it stops itself (a command in flight is "context canceled"); and
+# MongoDB's own codes for a server shutting down or stepping down.
 SERVER_AWAY_MESSAGES = (
+    "context canceled",
     "failed to connect to",
     "terminating connection due to administrator command",
     "the database system is starting up",

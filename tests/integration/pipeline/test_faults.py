@@ -158,6 +158,8 @@ async def test_nothing_is_lost_or_duplicated_through_kills_and_restarts(tmp_path
                 state = await pipeline_state(database)
                 print(describe(state, released_urls(news, base), len(articles)))
                 print(await journal_report(database, state["posts"]))
+                dead = await dead_letter_counts()
+                print(f"dead letters: { {t: dead[t] - dead_before[t] for t in dead} }")
             report = await audit(KafkaConnection(KAFKA), database)
         finally:
             pipeline.stop_all()

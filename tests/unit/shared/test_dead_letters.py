@@ -100,8 +100,10 @@ async def test_a_transient_failure_is_retried_and_then_succeeds():
     assert dead == []
 
 
-# What FerretDB v2 answered while PostgreSQL restarted under it (from a fault-test log).
-POSTGRES_RESTARTING = [
+# What FerretDB v2 answered while PostgreSQL restarted under it (from a fault-test log), and
+# to a command in flight while FerretDB itself stopped (commands sent in a loop while it
+# was restarted).
+DATABASE_RESTARTING = [
     OperationFailure(
         "terminating connection due to administrator command",
         code=1,
@@ -112,10 +114,17 @@ POSTGRES_RESTARTING = [
         "database=postgres`: dial tcp 127.0.0.1:27432: connect: connection refused",
         code=1,
     ),
+    OperationFailure(
+        "context canceled",
+        code=1,
+        details={"ok": 0.0, "errmsg": "context canceled", "code": 1, "codeName": "InternalError"},
+    ),
 ]
 
 
-@pytest.mark.parametrize("failure", POSTGRES_RESTARTING, ids=["terminated", "refused"])
+@pytest.mark.parametrize(
+    "failure", DATABASE_RESTARTING, ids=["terminated", "refused", "ferretdb-stopping"]
+)
 async def test_the_database_restarting_behind_ferretdb_is_waited_out_not_dead_lettered(
     failure: OperationFailure,
 ):
