@@ -142,6 +142,43 @@ async def test_the_summary_last_published_comes_with_the_next_version_claimed(da
     assert later.previous == summary
 
 
+async def test_the_summary_last_published_waits_on_the_queue_entry_deflated(database: Database):
+    """Each update, claim and release rewrites the entry whole: the summary on it is a
+    fraction of its JSON."""
+    queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    assert await queue.accept(make_story(HARBOUR, NORDIC, version=1))
+    claimed = await queue.claim_due()
+    assert claimed is not None
+    summary, _ = await Summarizer(ExtractiveBackend(200)).summarize(claimed.story)
+    await queue.finish(claimed.story, summary)
+
+    entry = await queue.stories.find_one({"_id": claimed.story.story_id})
+
+    assert entry is not None
+    assert len(entry["summary"]) < len(summary.model_dump_json()) / 2
+
+
+async def test_a_summary_stored_as_json_before_deflating_still_comes_with_the_next_version(
+    database: Database,
+):
+    queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    first = make_story(HARBOUR, version=1)
+    assert await queue.accept(first)
+    claimed = await queue.claim_due()
+    assert claimed is not None
+    summary, _ = await Summarizer(ExtractiveBackend(200)).summarize(claimed.story)
+    await queue.finish(claimed.story, summary)
+    await queue.stories.update_one(  # as a release before this one stored it
+        {"_id": first.story_id}, {"$set": {"summary": summary.model_dump_json()}}
+    )
+
+    assert await queue.accept(make_story(HARBOUR, NORDIC, version=2))
+    later = await queue.claim_due(datetime.now(UTC) + timedelta(seconds=1))
+
+    assert later is not None
+    assert later.previous == summary
+
+
 async def test_a_summary_finished_after_a_newer_version_came_leaves_that_version_due(
     database: Database,
 ):
