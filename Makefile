@@ -79,8 +79,8 @@ embeddings: $(STAMP) ## serve BGE-small as an OpenAI-compatible /v1/embeddings o
 	$(BIN)/pressroom embeddings-server --port 8100
 
 bench: infra ## measure the pipeline, the stages, the site against nginx, Lighthouse and the broker (~23 min)
-	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
-	  (apt-get update -qq && apt-get install -y -qq wrk nginx-light)
+	@command -v wrk >/dev/null && command -v nginx >/dev/null && command -v chromium >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq wrk nginx-light chromium)  # chromium: Lighthouse
 	$(PY) -m bench
 
 up: ## docker compose: build the images and start everything (needs a Docker engine)
