@@ -10,14 +10,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+
 from services.deduplicator.deduplicator import Deduplicator
 from services.deduplicator.journal import Journal
 from services.deduplicator.settings import DeduplicatorSettings
 from services.demo.feed_server import NewsServer
 from shared.db import Database, count_matching
 from shared.events import StoryUpdated
-from tests.infra import REPO
-from tests.processes import ServiceProcess, start_service
+from shared.kafka_connection import KafkaConnection
+from shared.topic_admin import partitions_of
+from tests.infra import KAFKA, REPO
+from tests.processes import (
+    ServiceProcess,
+    consumed_topics,
+    consumer_group_in_test,
+    start_service,
+)
 
 PIPELINE = ("fetcher", "deduplicator", "summarizer", "publisher", "site")
 INFRA = REPO / "deploy" / "local" / "infra.sh"
@@ -76,6 +86,33 @@ class Pipeline:
         self.restarts[name] += 1
         await self.start(name)
         return graceful
+
+    async def lags(self) -> dict[str, list[int]]:
+        """Per consumer group and topic of the run, the messages not committed in each
+        partition, where any are: a partition that stalled stands out."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+        consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
+        await admin.start()
+        await consumer.start()
+        try:
+            lags = {}
+            for name in PIPELINE:
+                group = consumer_group_in_test(name, self.database)
+                for each_group, topic in consumed_topics(name, group):
+                    committed = await admin.list_consumer_group_offsets(each_group)
+                    ends = await consumer.end_offsets(
+                        await partitions_of(KafkaConnection(KAFKA), topic)
+                    )
+                    behind = [
+                        end - (committed[p].offset if p in committed else 0)
+                        for p, end in sorted(ends.items())
+                    ]
+                    if any(behind):
+                        lags[f"{each_group} {topic}"] = behind
+            return lags
+        finally:
+            await consumer.stop()
+            await admin.close()
 
     def stop_all(self) -> None:
         for service in self.services.values():

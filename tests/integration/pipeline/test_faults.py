@@ -160,6 +160,7 @@ async def test_nothing_is_lost_or_duplicated_through_kills_and_restarts(tmp_path
                 print(await journal_report(database, state["posts"]))
                 dead = await dead_letter_counts()
                 print(f"dead letters: { {t: dead[t] - dead_before[t] for t in dead} }")
+                print(f"uncommitted per partition: {await pipeline.lags()}")
             report = await audit(KafkaConnection(KAFKA), database)
         finally:
             pipeline.stop_all()
