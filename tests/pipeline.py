@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from services.deduplicator.deduplicator import Deduplicator
 from services.deduplicator.journal import Journal
 from services.deduplicator.settings import DeduplicatorSettings
+from services.deduplicator.state import DedupState
 from services.demo.feed_server import NewsServer
 from shared.db import Database, count_matching
 from shared.events import StoryUpdated
@@ -141,26 +142,28 @@ async def pipeline_state(database: Database) -> dict[str, Any]:
 async def stories_in(database: Database) -> dict[str, StoryUpdated]:
     """Every story the deduplicators made (and did not withdraw), rebuilt from their journal,
     with all articles."""
+    state = await journal_state(database)
+    stories = (state.story_event(story_id) for story_id in state.stories)
+    return {story.story_id: story for story in stories if not story.withdrawn}
+
+
+async def journal_state(database: Database) -> DedupState:
+    """The deduplicators' state as their journal alone rebuilds it."""
     deduplicator = Deduplicator(
         Journal(database), DeduplicatorSettings(max_story_articles=50, max_article_chars=200)
     )
     await deduplicator.catch_up()
-    stories = (deduplicator.state.story_event(story_id) for story_id in deduplicator.state.stories)
-    return {story.story_id: story for story in stories if not story.withdrawn}
+    return deduplicator.state
 
 
 async def journal_report(database: Database, posts: dict[str, Any]) -> str:
     """How far the deduplicators' journal goes, how far reading it from the start goes, and
     where it puts the articles and posts the live stories leave out: what tells a journal
     that ends early from a read that does, or from a state that is rebuilt otherwise."""
-    journal = Journal(database)
-    entries = await count_matching(journal.entries, {})
-    last = await journal.entries.find_one({}, {"_id": 1}, sort=[("_id", -1)])
-    deduplicator = Deduplicator(
-        journal, DeduplicatorSettings(max_story_articles=50, max_article_chars=200)
-    )
-    await deduplicator.catch_up()
-    state = deduplicator.state
+    entries = Journal(database).entries
+    count = await count_matching(entries, {})
+    last = await entries.find_one({}, {"_id": 1}, sort=[("_id", -1)])
+    state = await journal_state(database)
     live = {i for i, story in state.stories.items() if story.merged_into is None}
     outside = Counter(
         "in no story" if seen.story_id not in state.stories else "in a withdrawn story"
@@ -173,7 +176,7 @@ async def journal_report(database: Database, posts: dict[str, Any]) -> str:
         if story_id not in live
     )
     return (
-        f"journal entries {entries}, last {last and last['_id']}, read {state.position}, "
+        f"journal entries {count}, last {last and last['_id']}, read {state.position}, "
         f"clock {state.clock}, "
         f"articles {len(state.articles)} ({dict(outside)} outside the live stories), "
         f"posts of no live story: {dict(orphans)}"
