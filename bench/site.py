@@ -72,6 +72,14 @@ def _milliseconds(text: str) -> float:
     return float(found.group(1)) * UNITS_MS[found.group(2)]
 
 
+def _reported(pattern: str, output: str) -> str:
+    """What `pattern`'s group finds in wrk's report; ValueError when the report has none."""
+    found = re.search(pattern, output)
+    if found is None:
+        raise ValueError(f"no {pattern!r} in it")
+    return found.group(1)
+
+
 def each_request(request: str) -> str:
     """A wrk script whose every request is made by `request` (Lua), which may use the
     thread's `id` and the request's number `n`."""
@@ -132,10 +140,10 @@ def wrk(
             check=True,
         ).stdout
     try:
-        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-        p99 = _milliseconds(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-        requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-    except (AttributeError, ValueError) as error:
+        rate = float(_reported(r"Requests/sec:\s+([\d.]+)", output))
+        p99 = _milliseconds(_reported(r"99%\s+(\S+)", output))
+        requests = int(_reported(r"(\d+) requests in", output))
+    except ValueError as error:
         raise RuntimeError(
             f"wrk's report for {server} not understood ({error}):\n{output}"
         ) from None
