@@ -39,6 +39,7 @@ class PipelineRun:
     visible: int
     seconds: float
     latencies: list[float]
+    visible_at: list[float]  # when each article first showed, in seconds from the release
     peak_memory_mib: dict[str, float]
     unaccounted: (
         int  # articles `pressroom audit` finds neither published, nor duplicate, nor dead-lettered
@@ -49,7 +50,18 @@ class PipelineRun:
 
     @property
     def per_second(self) -> float:
+        """Articles visible by the time the last one was: the lag before the first and
+        after the last (a poll interval and the pipeline's delay) counts in it."""
         return self.visible / self.seconds
+
+    @property
+    def steady_per_second(self) -> float:
+        """The rate at which articles reach the site once the flow is running: the middle
+        80% of them (from the 10th to the 90th percentile of when each first showed) over
+        the time they took. A pipeline that keeps up shows the offered rate whatever its
+        delay; one that falls behind shows what it manages."""
+        cuts = statistics.quantiles(self.visible_at, n=10, method="inclusive")
+        return 0.8 * len(self.visible_at) / (cuts[-1] - cuts[0])
 
     def percentile(self, p: float) -> float:
         return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(p) - 1]
@@ -142,6 +154,7 @@ async def run_pipeline(
                 len(visible_at),
                 finished,
                 [visible_at[u] - released_at[u] for u in visible_at],
+                sorted(visible_at.values()),
                 memory,
                 len(report.unaccounted),
                 {

@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-from bench.pipeline import cpu_seconds
+from bench.pipeline import PipelineRun, cpu_seconds
 
 # A child that spins for 0.3 s of CPU and ends; its parent waits for it, then idles.
 PARENT = """
@@ -22,3 +22,32 @@ def test_a_process_is_charged_the_cpu_of_its_children_that_ended() -> None:
     finally:
         parent.kill()
         parent.wait()
+
+
+def run_with(visible_at: list[float]) -> PipelineRun:
+    return PipelineRun(
+        offered_per_second=50.0,
+        released=len(visible_at),
+        visible=len(visible_at),
+        seconds=max(visible_at),
+        latencies=[1.0] * len(visible_at),
+        visible_at=sorted(visible_at),
+        peak_memory_mib={},
+        unaccounted=0,
+        freshness={},
+        cpu_ms_per_article={},
+        database={},
+    )
+
+
+def test_a_pipeline_that_keeps_up_shows_the_offered_rate_whatever_its_delay() -> None:
+    # 1,000 articles released at 50/s over 20 s, each on the site 7 s after its release.
+    run = run_with([7.0 + n / 50 for n in range(1000)])
+    assert round(run.steady_per_second) == 50
+    assert run.per_second < 38  # the delay is in it: 1,000 in 27 s
+
+
+def test_a_pipeline_that_falls_behind_shows_the_rate_it_manages() -> None:
+    # The same release, the site showing 25 articles a second from the first.
+    run = run_with([7.0 + n / 25 for n in range(1000)])
+    assert round(run.steady_per_second) == 25
