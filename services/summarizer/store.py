@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import uuid
 import zlib
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -88,10 +87,10 @@ class SummaryQueue:
         self.quiet = quiet
         self.lease = lease
         self.owner = uuid.uuid4().hex
-        # When stories queued or retried by this process fall due, so its worker claims
-        # them then rather than at its next poll (which finds other replicas' stories).
-        self._due_times: list[datetime] = []
-        self._queued = asyncio.Event()
+        # Workers about to wait: each story this process queues or retries wakes one of them
+        # when it falls due, rather than at their next poll (which finds other replicas'
+        # stories). One, not all: the others' claims would find nothing.
+        self._waiting: deque[asyncio.Event] = deque()
         self._accepted: OrderedDict[str, StoryUpdated] = OrderedDict()
 
     async def create_indexes(self) -> None:
@@ -168,30 +167,36 @@ class SummaryQueue:
             self._accepted.popitem(last=False)
 
     def _falls_due(self, due_at: datetime) -> None:
-        self._forget_past(datetime.now(UTC))  # a busy worker does not wait, nor prune
-        # A waiting worker wakes only when this comes before the time it waits for.
-        if not self._due_times or due_at < self._due_times[0]:
-            self._queued.set()
-        heapq.heappush(self._due_times, due_at)
+        delay = (due_at - datetime.now(UTC)).total_seconds()
+        if delay <= 0:
+            self._wake_one()
+        else:
+            asyncio.get_running_loop().call_later(delay, self._wake_one)
 
-    def _forget_past(self, now: datetime) -> None:
-        while self._due_times and self._due_times[0] <= now:
-            heapq.heappop(self._due_times)
+    def _wake_one(self) -> None:
+        """Wake the worker that has waited longest, if any; a busy one claims again anyway
+        as soon as it has finished."""
+        if self._waiting:
+            self._waiting.popleft().set()
 
-    def expect_claims(self) -> None:
-        """Before a claim: what is queued from now on wakes `wait_until_due`."""
-        self._queued.clear()
+    def expect_claims(self) -> asyncio.Event:
+        """Before a worker's claim: a story falling due from now on may wake it, by the
+        event given, in `wait_until_due`; `forget` it once the worker has claimed or
+        waited."""
+        woken = asyncio.Event()
+        self._waiting.append(woken)
+        return woken
 
-    async def wait_until_due(self, longest: float) -> None:
-        """Until a story this process queued or retried is due (at once if one was queued
-        since `expect_claims`), or `longest` seconds at most."""
-        now = datetime.now(UTC)
-        self._forget_past(now)  # due already: the claim before this found them
-        wait = longest
-        if self._due_times:
-            wait = min(wait, (self._due_times[0] - now).total_seconds())
+    def forget(self, woken: asyncio.Event) -> None:
+        with contextlib.suppress(ValueError):  # woken already, by the story it then claims
+            self._waiting.remove(woken)
+
+    @staticmethod
+    async def wait_until_due(woken: asyncio.Event, longest: float) -> None:
+        """Until a story this process queued or retried falls due and wakes this worker
+        (at once if one did since `expect_claims`), or `longest` seconds at most."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._queued.wait(), wait)
+            await asyncio.wait_for(woken.wait(), longest)
 
     def quiet_for(self, story: StoryUpdated) -> timedelta:
         """How long `story` waits for more updates: a new story not at all (the news is

@@ -85,11 +85,14 @@ class SummaryWorker:
         while True:
             try:
                 await self._count_depth()
-                self.queue.expect_claims()
-                if not await self.step():
-                    # Woken by a story this process queues; other replicas' are found by
-                    # the poll.
-                    await self.queue.wait_until_due(self.poll_seconds)
+                woken = self.queue.expect_claims()
+                try:
+                    if not await self.step():
+                        # Woken by a story this process queues; other replicas' are found
+                        # by the poll.
+                        await self.queue.wait_until_due(woken, self.poll_seconds)
+                finally:
+                    self.queue.forget(woken)
                 outages = 0
             except asyncio.CancelledError:
                 raise

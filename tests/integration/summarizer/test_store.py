@@ -268,6 +268,55 @@ async def test_a_worker_claims_what_its_process_queues_when_due_not_at_its_next_
         await asyncio.gather(running, return_exceptions=True)
 
 
+class CountedClaims(SummaryQueue):
+    claims = 0
+
+    async def claim_due(self, now: datetime | None = None) -> ClaimedStory | None:
+        self.claims += 1
+        return await super().claim_due(now)
+
+
+async def test_a_story_queued_here_wakes_one_waiting_worker_not_all(database: Database):
+    """Each claim is a database command: four workers woken by one story made three
+    claims that found nothing (at 50 articles a second, half a command an article)."""
+    queue = CountedClaims(database, quiet=timedelta(seconds=0.5), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    published: list[int] = []
+
+    async def publish(summary: StorySummarized) -> None:
+        published.append(summary.version)
+
+    async def dead_letter(claimed: ClaimedStory, reason: str) -> None:
+        raise AssertionError(reason)
+
+    worker = SummaryWorker(
+        queue,
+        Summarizer(ExtractiveBackend(200)),
+        publish,
+        dead_letter,
+        max_attempts=1,
+        workers=4,
+        poll_seconds=60,
+    )
+    running = asyncio.create_task(worker.run())
+    try:
+        await eventually(lambda: queue.claims == 4, what="each worker found nothing")
+        assert await queue.accept(make_story(HARBOUR, version=1, story_id="8" * 32))
+        await eventually(lambda: published == [1], within=10, what="the new story summarised")
+        # The woken worker's claim, and its next, which finds nothing; no other worker's.
+        await eventually(lambda: queue.claims >= 6, what="the claim after the story")
+        await asyncio.sleep(0.5)
+        assert queue.claims == 6
+        assert await queue.accept(make_story(HARBOUR, NORDIC, version=2, story_id="8" * 32))
+        await eventually(lambda: published == [1, 2], within=10, what="the update, once quiet")
+        await eventually(lambda: queue.claims >= 8, what="the claim after the update")
+        await asyncio.sleep(0.5)
+        assert queue.claims == 8
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
 async def test_the_queues_depth_is_counted_while_the_worker_is_busy(database: Database):
     """KEDA adds replicas on this gauge: it must rise with a backlog the worker is in."""
     queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
