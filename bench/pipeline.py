@@ -50,8 +50,8 @@ class PipelineRun:
 
     @property
     def per_second(self) -> float:
-        """Articles visible by the time the last one was: the lag before the first and
-        after the last (a poll interval and the pipeline's delay) counts in it."""
+        """Articles visible over the time until the last one showed: the last ones' wait
+        for their feed's next poll and the pipeline's delay count in it."""
         return self.visible / self.seconds
 
     @property

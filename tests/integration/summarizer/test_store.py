@@ -278,7 +278,8 @@ class CountedClaims(SummaryQueue):
 
 async def test_a_story_queued_here_wakes_one_waiting_worker_not_all(database: Database):
     """Each claim is a database command: four workers woken by one story made three
-    claims that found nothing (at 50 articles a second, half a command an article)."""
+    claims that found nothing (the summarizer alone at 50 versions a second: 35-49% of
+    its claims)."""
     queue = CountedClaims(database, quiet=timedelta(seconds=0.5), lease=timedelta(minutes=1))
     await queue.create_indexes()
     published: list[int] = []
