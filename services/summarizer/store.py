@@ -91,6 +91,7 @@ class SummaryQueue:
         # when it falls due, rather than at their next poll (which finds other replicas'
         # stories). One, not all: the others' claims would find nothing.
         self._waiting: deque[asyncio.Event] = deque()
+        self._asleep: set[asyncio.Event] = set()  # of those, the ones in wait_until_due
         self._accepted: OrderedDict[str, StoryUpdated] = OrderedDict()
 
     async def create_indexes(self) -> None:
@@ -174,10 +175,14 @@ class SummaryQueue:
             asyncio.get_running_loop().call_later(delay, self._wake_one)
 
     def _wake_one(self) -> None:
-        """Wake the worker that has waited longest, if any; a busy one claims again anyway
-        as soon as it has finished."""
-        if self._waiting:
-            self._waiting.popleft().set()
+        """Wake the worker that has waited longest, if any; one still claiming if none
+        waits (its claim may have missed the story). A busy one claims again anyway as
+        soon as it has finished."""
+        if not self._waiting:
+            return
+        woken = next((w for w in self._waiting if w in self._asleep), self._waiting[0])
+        self._waiting.remove(woken)
+        woken.set()
 
     def expect_claims(self) -> asyncio.Event:
         """Before a worker's claim: a story falling due from now on may wake it, by the
@@ -191,12 +196,15 @@ class SummaryQueue:
         with contextlib.suppress(ValueError):  # woken already, by the story it then claims
             self._waiting.remove(woken)
 
-    @staticmethod
-    async def wait_until_due(woken: asyncio.Event, longest: float) -> None:
+    async def wait_until_due(self, woken: asyncio.Event, longest: float) -> None:
         """Until a story this process queued or retried falls due and wakes this worker
         (at once if one did since `expect_claims`), or `longest` seconds at most."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(woken.wait(), longest)
+        self._asleep.add(woken)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), longest)
+        finally:
+            self._asleep.discard(woken)
 
     def quiet_for(self, story: StoryUpdated) -> timedelta:
         """How long `story` waits for more updates: a new story not at all (the news is

@@ -318,6 +318,23 @@ async def test_a_story_queued_here_wakes_one_waiting_worker_not_all(database: Da
         await asyncio.gather(running, return_exceptions=True)
 
 
+async def test_a_story_wakes_a_waiting_worker_before_one_still_claiming(database: Database):
+    """A worker registers before its claim, so that a story queued meanwhile is not missed;
+    but while its claim is out, another worker may be asleep: that one is woken. One still
+    claiming is woken only when no worker sleeps."""
+    queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    claiming = queue.expect_claims()  # registered first, its claim still out
+    sleeping = queue.expect_claims()
+    asleep = asyncio.create_task(queue.wait_until_due(sleeping, 60))
+    await asyncio.sleep(0)
+    assert await queue.accept(make_story(HARBOUR, version=1, story_id="5" * 32))
+    await asyncio.wait_for(asleep, 5)
+    assert sleeping.is_set()
+    assert not claiming.is_set()
+    assert await queue.accept(make_story(HARBOUR, version=1, story_id="6" * 32))
+    assert claiming.is_set()
+
+
 async def test_the_queues_depth_is_counted_while_the_worker_is_busy(database: Database):
     """KEDA adds replicas on this gauge: it must rise with a backlog the worker is in."""
     queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
