@@ -233,13 +233,9 @@ async def _nothing_pending(queue: SummaryQueue) -> bool:
     return await queue.pending() == 0
 
 
-async def test_a_worker_claims_what_its_process_queues_when_due_not_at_its_next_poll(
-    database: Database,
-):
-    """The poll (a minute here) is for stories other replicas queued; a new story queued
-    here is claimed at once, a later version when its quiet time has passed."""
-    queue = SummaryQueue(database, quiet=timedelta(seconds=0.5), lease=timedelta(minutes=1))
-    await queue.create_indexes()
+def recording_worker(queue: SummaryQueue, workers: int = 1) -> tuple[SummaryWorker, list[int]]:
+    """Workers that poll once a minute (other replicas' stories) and the versions they
+    publish, in order."""
     published: list[int] = []
 
     async def publish(summary: StorySummarized) -> None:
@@ -248,14 +244,21 @@ async def test_a_worker_claims_what_its_process_queues_when_due_not_at_its_next_
     async def dead_letter(claimed: ClaimedStory, reason: str) -> None:
         raise AssertionError(reason)
 
+    summarizer = Summarizer(ExtractiveBackend(200))
     worker = SummaryWorker(
-        queue,
-        Summarizer(ExtractiveBackend(200)),
-        publish,
-        dead_letter,
-        max_attempts=1,
-        poll_seconds=60,
+        queue, summarizer, publish, dead_letter, max_attempts=1, workers=workers, poll_seconds=60
     )
+    return worker, published
+
+
+async def test_a_worker_claims_what_its_process_queues_when_due_not_at_its_next_poll(
+    database: Database,
+):
+    """The poll (a minute here) is for stories other replicas queued; a new story queued
+    here is claimed at once, a later version when its quiet time has passed."""
+    queue = SummaryQueue(database, quiet=timedelta(seconds=0.5), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    worker, published = recording_worker(queue)
     running = asyncio.create_task(worker.run())
     try:
         await asyncio.sleep(0.5)  # the worker found nothing and waits
@@ -282,23 +285,7 @@ async def test_a_story_queued_here_wakes_one_waiting_worker_not_all(database: Da
     its claims)."""
     queue = CountedClaims(database, quiet=timedelta(seconds=0.5), lease=timedelta(minutes=1))
     await queue.create_indexes()
-    published: list[int] = []
-
-    async def publish(summary: StorySummarized) -> None:
-        published.append(summary.version)
-
-    async def dead_letter(claimed: ClaimedStory, reason: str) -> None:
-        raise AssertionError(reason)
-
-    worker = SummaryWorker(
-        queue,
-        Summarizer(ExtractiveBackend(200)),
-        publish,
-        dead_letter,
-        max_attempts=1,
-        workers=4,
-        poll_seconds=60,
-    )
+    worker, published = recording_worker(queue, workers=4)
     running = asyncio.create_task(worker.run())
     try:
         await eventually(lambda: queue.claims == 4, what="each worker found nothing")
