@@ -1,7 +1,8 @@
 """Summarizer: stories.updated -> stories.summarized.
 
-Receiving a story only queues its newest version in MongoDB; a worker summarises each
-story once it has been quiet for `PRESSROOM_COALESCE_SECONDS`, so bursts cost one summary.
+Receiving a story only queues its newest version in MongoDB; a worker summarises it at
+once, or, within `PRESSROOM_COALESCE_SECONDS` of the story's last summary, when that quiet
+time ends, so a burst of updates costs one summary more.
 """
 
 from __future__ import annotations

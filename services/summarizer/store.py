@@ -1,11 +1,12 @@
 """The summarizer's queue of stories in MongoDB: the newest version of each story waits
-there until it has been quiet for a moment, then one replica claims and summarises it.
+there until one replica claims and summarises it.
 
 Receiving a stories.updated event only records it (durably, before the offset commit).
-A new story is due at once; a burst of later versions of one story leaves only the
-newest waiting, and a version older than one already seen is refused. State survives
-restarts; a claim is a lease, so a replica that dies mid-summary leaves the story to
-another once the lease runs out.
+A version is due at once, unless its story was summarised less than the quiet time ago:
+then it waits for the quiet time's end, and a burst of versions meanwhile leaves only
+the newest waiting, so it costs one summary. A version older than one already seen is
+refused. State survives restarts; a claim is a lease, so a replica that dies mid-summary
+leaves the story to another once the lease runs out.
 
 The story itself (up to a few hundred kB of article text) waits in a collection of its
 own, read by `_id` once claimed: the queue's documents (the entry and the summary last
@@ -38,6 +39,9 @@ NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 # text when it claims them itself (the common case: one replica, a new story due at once).
 # About 12 kB each on average; the oldest go first.
 ACCEPTED_KEPT = 1000
+# The stories this process summarised within the quiet time, so that an update in it
+# wakes a worker when it ends (another replica's is found by the poll). At most this many.
+QUIET_KEPT = 10_000
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ class SummaryQueue:
         self._waiting: deque[asyncio.Event] = deque()
         self._asleep: set[asyncio.Event] = set()  # of those, the ones in wait_until_due
         self._accepted: OrderedDict[str, StoryUpdated] = OrderedDict()
+        self._quiet_until: OrderedDict[str, datetime] = OrderedDict()  # oldest first
 
     async def create_indexes(self) -> None:
         await self.stories.create_index("due_at")
@@ -117,7 +122,7 @@ class SummaryQueue:
             if known is None or update.story.version > known.story.version:
                 newest[update.story.story_id] = update
         stories = [update.story for update in newest.values()]
-        due = [None if story.withdrawn else now + self.quiet_for(story) for story in stories]
+        due = [None if story.withdrawn else now for story in stories]
         for story in stories:
             # Kept again only once both writes are done: a claim in between reads the text.
             self._accepted.pop(story.story_id, None)
@@ -155,7 +160,7 @@ class SummaryQueue:
         for index, (story, due_at) in enumerate(zip(stories, due, strict=True)):
             if index not in refused and due_at is not None:
                 self._keep(story)
-                self._falls_due(due_at)
+                self._falls_due(max(due_at, self._quiet_until.get(story.story_id, due_at)))
         accepted = {story.story_id for index, story in enumerate(stories) if index not in refused}
         return [
             update is newest[update.story.story_id] and update.story.story_id in accepted
@@ -206,17 +211,27 @@ class SummaryQueue:
         finally:
             self._asleep.discard(woken)
 
-    def quiet_for(self, story: StoryUpdated) -> timedelta:
-        """How long `story` waits for more updates: a new story not at all (the news is
-        on the site at once), a later version the quiet time (a burst costs one summary)."""
-        return timedelta(0) if story.version == 1 else self.quiet
+    def _summarized(self, story_id: str, quiet_until: datetime) -> None:
+        self._quiet_until.pop(story_id, None)
+        self._quiet_until[story_id] = quiet_until
+        now = datetime.now(UTC)
+        while self._quiet_until and (
+            len(self._quiet_until) > QUIET_KEPT or next(iter(self._quiet_until.values())) <= now
+        ):
+            self._quiet_until.popitem(last=False)
 
     async def claim_due(self, now: datetime | None = None) -> ClaimedStory | None:
-        """The story due longest ago whose quiet time has passed and that no replica holds,
-        now held by us: one atomic update, found by the `due_at` index."""
+        """The story due longest ago that no replica holds and whose last summary's quiet
+        time has passed, now held by us: one atomic update, found by the `due_at` index
+        (the stories in their quiet time are few: the ones updated in it)."""
         now = now or datetime.now(UTC)
         document = await self.stories.find_one_and_update(
-            {"due_at": {"$lte": now}, "claimed_until": {"$lte": now}},
+            {
+                "due_at": {"$lte": now},
+                "claimed_until": {"$lte": now},
+                # Missing on a story never summarised.
+                "quiet_until": {"$not": {"$gt": now}},
+            },
             {
                 "$set": {"claimed_until": now + self.lease, "claimed_by": self.owner},
                 "$inc": {"attempts": 1},
@@ -247,11 +262,23 @@ class SummaryQueue:
             unpacked(previous, StorySummarized) if previous else None,
         )
 
-    async def finish(self, story: StoryUpdated, summary: StorySummarized | None = None) -> None:
-        """The summary of this version is published: done, unless a newer version came in.
-        The summary is kept on the entry, for the next version to start from. One write,
-        unless a newer version came in or another replica's claim outlived ours."""
-        done: dict[str, Any] = {"summarized_version": story.version, "due_at": None}
+    async def finish(
+        self,
+        story: StoryUpdated,
+        summary: StorySummarized | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """The summary of this version is published: done, unless a newer version came in,
+        which is due when the quiet time from now has passed. The summary is kept on the
+        entry, for the next version to start from. One write, unless a newer version came
+        in or another replica's claim outlived ours."""
+        quiet_until = (now or datetime.now(UTC)) + self.quiet
+        self._summarized(story.story_id, quiet_until)
+        done: dict[str, Any] = {
+            "summarized_version": story.version,
+            "due_at": None,
+            "quiet_until": quiet_until,
+        }
         if summary is not None:
             done["summary"] = packed(summary)
         held = {"_id": story.story_id, "version": story.version, "claimed_by": self.owner}
@@ -261,11 +288,15 @@ class SummaryQueue:
         same = await self.stories.update_one(
             {"_id": story.story_id, "version": story.version}, {"$set": done}
         )
-        if not same.matched_count and summary is not None:  # the newer version starts from it
-            await self.stories.update_one(
-                {"_id": story.story_id}, {"$set": {"summary": done["summary"]}}
-            )
+        if same.matched_count:
+            await self.release(story)
+            return
+        newer: dict[str, Any] = {"quiet_until": quiet_until}  # a newer version waits
+        if summary is not None:  # and starts from this summary
+            newer["summary"] = done["summary"]
+        await self.stories.update_one({"_id": story.story_id}, {"$set": newer})
         await self.release(story)
+        self._falls_due(quiet_until)  # once released: a claim before would find it held
 
     async def retry_later(
         self, story: StoryUpdated, delay: timedelta, *, count_attempt: bool = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from services.summarizer.draft import ExtractiveBackend
@@ -66,7 +67,7 @@ async def test_a_story_withdrawn_while_it_waits_is_dropped_not_dead_lettered(dat
     assert await worker.step() is False
 
 
-async def test_a_new_story_is_due_at_once_and_a_later_version_after_the_quiet_time(
+async def test_a_new_story_is_due_at_once_and_so_is_an_update_long_after_its_summary(
     database: Database,
 ):
     queue = SummaryQueue(database, quiet=timedelta(seconds=30), lease=timedelta(minutes=1))
@@ -77,9 +78,53 @@ async def test_a_new_story_is_due_at_once_and_a_later_version_after_the_quiet_ti
     claimed = await queue.claim_due(now)
     assert claimed is not None
     assert claimed.story.version == 1
-    await queue.finish(claimed.story)
+    await queue.finish(claimed.story, now=now)
+
+    a_minute_on = now + timedelta(minutes=1)
+    assert await queue.accept(make_story(HARBOUR, NORDIC, version=2), now=a_minute_on)
+    later = await queue.claim_due(a_minute_on)
+    assert later is not None
+    assert later.story.version == 2
+
+
+async def test_updates_in_the_quiet_time_after_a_summary_wait_for_its_end_as_one(
+    database: Database,
+):
+    """A burst of updates after a summary costs one summary more, when the quiet time
+    from the summary ends (not from the last update: a story updated without pause is
+    still summarised once a quiet time)."""
+    queue = SummaryQueue(database, quiet=timedelta(seconds=30), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    now = datetime.now(UTC)
+    assert await queue.accept(make_story(HARBOUR, version=1), now=now)
+    claimed = await queue.claim_due(now)
+    assert claimed is not None
+    await queue.finish(claimed.story, now=now)
+
+    for version in (2, 3, 4):
+        at = now + timedelta(seconds=10 * version - 11)  # 9, 19 and 29 s after the summary
+        assert await queue.accept(make_story(HARBOUR, NORDIC, version=version), now=at)
+        assert await queue.claim_due(at) is None
+
+    later = await queue.claim_due(now + timedelta(seconds=30))
+    assert later is not None
+    assert later.story.version == 4
+    assert await queue.claim_due(now + timedelta(seconds=30)) is None
+
+
+async def test_an_update_queued_while_its_story_is_summarised_waits_for_the_quiet_time(
+    database: Database,
+):
+    queue = SummaryQueue(database, quiet=timedelta(seconds=30), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    now = datetime.now(UTC)
+    assert await queue.accept(make_story(HARBOUR, version=1), now=now)
+    claimed = await queue.claim_due(now)
+    assert claimed is not None
 
     assert await queue.accept(make_story(HARBOUR, NORDIC, version=2), now=now)
+    await queue.finish(claimed.story, now=now)  # of version 1: version 2 waits
+
     assert await queue.claim_due(now + timedelta(seconds=29)) is None
     later = await queue.claim_due(now + timedelta(seconds=30))
     assert later is not None
@@ -233,13 +278,19 @@ async def _nothing_pending(queue: SummaryQueue) -> bool:
     return await queue.pending() == 0
 
 
-def recording_worker(queue: SummaryQueue, workers: int = 1) -> tuple[SummaryWorker, list[int]]:
+def recording_worker(
+    queue: SummaryQueue,
+    workers: int = 1,
+    then: Callable[[StorySummarized], Awaitable[None]] | None = None,
+) -> tuple[SummaryWorker, list[int]]:
     """Workers that poll once a minute (other replicas' stories) and the versions they
-    publish, in order."""
+    publish, in order; `then` runs after each publish, before the story is finished."""
     published: list[int] = []
 
     async def publish(summary: StorySummarized) -> None:
         published.append(summary.version)
+        if then is not None:
+            await then(summary)
 
     async def dead_letter(claimed: ClaimedStory, reason: str) -> None:
         raise AssertionError(reason)
@@ -265,6 +316,28 @@ async def test_a_worker_claims_what_its_process_queues_when_due_not_at_its_next_
         assert await queue.accept(make_story(HARBOUR, version=1, story_id="7" * 32))
         await eventually(lambda: published == [1], within=10, what="the new story summarised")
         assert await queue.accept(make_story(HARBOUR, NORDIC, version=2, story_id="7" * 32))
+        await eventually(lambda: published == [1, 2], within=10, what="the update, once quiet")
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_an_update_queued_during_a_summary_is_claimed_when_the_quiet_time_ends(
+    database: Database,
+):
+    """Not at the next poll (a minute here): the summary's end sets when it is due."""
+    queue = SummaryQueue(database, quiet=timedelta(seconds=0.5), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    story_id = "9" * 32
+
+    async def update_during_the_first(summary: StorySummarized) -> None:
+        if summary.version == 1:
+            assert await queue.accept(make_story(HARBOUR, NORDIC, version=2, story_id=story_id))
+
+    worker, published = recording_worker(queue, then=update_during_the_first)
+    running = asyncio.create_task(worker.run())
+    try:
+        assert await queue.accept(make_story(HARBOUR, version=1, story_id=story_id))
         await eventually(lambda: published == [1, 2], within=10, what="the update, once quiet")
     finally:
         running.cancel()
