@@ -96,6 +96,12 @@ class SummaryQueue:
         # stories). One, not all: the others' claims would find nothing.
         self._waiting: deque[asyncio.Event] = deque()
         self._asleep: set[asyncio.Event] = set()  # of those, the ones in wait_until_due
+        # The stories this process queued or retried that have fallen due, oldest first: a
+        # worker claims one by its `_id`. Workers claiming the oldest due story at once
+        # deadlocked in PostgreSQL (its `FOR UPDATE` keeps the rows it passes over locked):
+        # each deadlock cost a second, and the worker that lost it two more.
+        self._due_here: dict[str, None] = {}
+        self._claiming_oldest = asyncio.Lock()  # so, one such claim at a time
         self._accepted: OrderedDict[str, StoryUpdated] = OrderedDict()
         self._quiet_until: OrderedDict[str, datetime] = OrderedDict()  # oldest first
 
@@ -160,7 +166,8 @@ class SummaryQueue:
         for index, (story, due_at) in enumerate(zip(stories, due, strict=True)):
             if index not in refused and due_at is not None:
                 self._keep(story)
-                self._falls_due(max(due_at, self._quiet_until.get(story.story_id, due_at)))
+                quiet_until = self._quiet_until.get(story.story_id, due_at)
+                self._falls_due(story.story_id, max(due_at, quiet_until))
         accepted = {story.story_id for index, story in enumerate(stories) if index not in refused}
         return [
             update is newest[update.story.story_id] and update.story.story_id in accepted
@@ -172,17 +179,18 @@ class SummaryQueue:
         while len(self._accepted) > ACCEPTED_KEPT:
             self._accepted.popitem(last=False)
 
-    def _falls_due(self, due_at: datetime) -> None:
+    def _falls_due(self, story_id: str, due_at: datetime) -> None:
         delay = (due_at - datetime.now(UTC)).total_seconds()
         if delay <= 0:
-            self._wake_one()
+            self._due(story_id)
         else:
-            asyncio.get_running_loop().call_later(delay, self._wake_one)
+            asyncio.get_running_loop().call_later(delay, self._due, story_id)
 
-    def _wake_one(self) -> None:
-        """Wake the worker that has waited longest, if any; one still claiming if none
-        waits (its claim may have missed the story). A busy one claims again anyway as
-        soon as it has finished."""
+    def _due(self, story_id: str) -> None:
+        """The story fell due, to be claimed by its `_id`. Wake the worker that has waited
+        longest, if any; one still claiming if none waits (its claim may have missed the
+        story). A busy one claims again anyway as soon as it has finished."""
+        self._due_here[story_id] = None
         if not self._waiting:
             return
         woken = next((w for w in self._waiting if w in self._asleep), self._waiting[0])
@@ -221,22 +229,34 @@ class SummaryQueue:
             self._quiet_until.popitem(last=False)
 
     async def claim_due(self, now: datetime | None = None) -> ClaimedStory | None:
-        """The story due longest ago that no replica holds and whose last summary's quiet
-        time has passed, now held by us: one atomic update, found by the `due_at` index
-        (the stories in their quiet time are few: the ones updated in it)."""
+        """A story due that no replica holds and whose last summary's quiet time has
+        passed, now held by us: one this process saw fall due, by its `_id`; else the
+        one due longest ago, found by the `due_at` index (the stories in their quiet time
+        are few: the ones updated in it). One atomic update each."""
         now = now or datetime.now(UTC)
+        due = {
+            "due_at": {"$lte": now},
+            "claimed_until": {"$lte": now},
+            "quiet_until": {"$not": {"$gt": now}},  # missing on a story never summarised
+        }
+        while self._due_here:  # each may have been claimed by the oldest-first claim since
+            story_id = next(iter(self._due_here))
+            del self._due_here[story_id]
+            if claimed := await self._claim({"_id": story_id, **due}, now):
+                return claimed
+        async with self._claiming_oldest:
+            return await self._claim(due, now, sort=[("due_at", 1)])
+
+    async def _claim(
+        self, due: dict[str, Any], now: datetime, sort: list[tuple[str, int]] | None = None
+    ) -> ClaimedStory | None:
         document = await self.stories.find_one_and_update(
-            {
-                "due_at": {"$lte": now},
-                "claimed_until": {"$lte": now},
-                # Missing on a story never summarised.
-                "quiet_until": {"$not": {"$gt": now}},
-            },
+            due,
             {
                 "$set": {"claimed_until": now + self.lease, "claimed_by": self.owner},
                 "$inc": {"attempts": 1},
             },
-            sort=[("due_at", 1)],
+            sort=sort,
             return_document=ReturnDocument.AFTER,
         )
         if document is None:
@@ -296,7 +316,8 @@ class SummaryQueue:
             newer["summary"] = done["summary"]
         await self.stories.update_one({"_id": story.story_id}, {"$set": newer})
         await self.release(story)
-        self._falls_due(quiet_until)  # once released: a claim before would find it held
+        # Once released: a claim before would find it held.
+        self._falls_due(story.story_id, quiet_until)
 
     async def retry_later(
         self, story: StoryUpdated, delay: timedelta, *, count_attempt: bool = True
@@ -309,7 +330,7 @@ class SummaryQueue:
             update["$inc"] = {"attempts": -1}
         await self.stories.update_one({"_id": story.story_id, "version": story.version}, update)
         await self.release(story)
-        self._falls_due(due_at)
+        self._falls_due(story.story_id, due_at)
 
     async def give_up(self, story: StoryUpdated) -> None:
         """The story went to the dead-letter topic: no more attempts at this version."""

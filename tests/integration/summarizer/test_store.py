@@ -131,6 +131,40 @@ async def test_an_update_queued_while_its_story_is_summarised_waits_for_the_quie
     assert later.story.version == 2
 
 
+async def test_a_story_that_fell_due_here_is_claimed_before_older_ones_queued_elsewhere(
+    database: Database,
+):
+    """By its `_id`: workers claiming the oldest due story at once deadlocked in
+    PostgreSQL at 50 articles a second (its `FOR UPDATE` keeps rows it passed over locked),
+    each deadlock a second lost. The oldest due story is for the poll."""
+    here = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    elsewhere = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    await here.create_indexes()
+    earlier = datetime.now(UTC) - timedelta(minutes=1)
+    assert await elsewhere.accept(make_story(HARBOUR, version=1, story_id="1" * 32), now=earlier)
+    assert await here.accept(make_story(NORDIC, version=1, story_id="2" * 32))
+
+    claimed = [await here.claim_due(), await here.claim_due()]
+
+    assert [story.story.story_id if story else None for story in claimed] == ["2" * 32, "1" * 32]
+
+
+async def test_workers_claiming_a_batch_at_once_each_get_their_own_story(database: Database):
+    queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    ids = [f"{n:032x}" for n in range(64)]
+    await queue.accept_all([Update(make_story(HARBOUR, version=1, story_id=i)) for i in ids])
+    claimed: list[str] = []
+
+    async def claim_until_none_is_due() -> None:
+        while story := await queue.claim_due():
+            claimed.append(story.story.story_id)
+
+    await asyncio.gather(*(claim_until_none_is_due() for _ in range(8)))
+
+    assert sorted(claimed) == ids
+
+
 def _text_reads() -> float:
     labels = {"command": "find", "collection": "summarizer_story_texts"}
     return registry.get_sample_value("pressroom_database_seconds_count", labels) or 0.0
