@@ -67,24 +67,34 @@ async def test_a_story_withdrawn_while_it_waits_is_dropped_not_dead_lettered(dat
     assert await worker.step() is False
 
 
-async def test_a_new_story_is_due_at_once_and_so_is_an_update_long_after_its_summary(
-    database: Database,
-):
+async def first_version_claimed(
+    database: Database, now: datetime
+) -> tuple[SummaryQueue, ClaimedStory]:
+    """A queue with a quiet time of 30 s, and a new story queued and claimed at `now`."""
     queue = SummaryQueue(database, quiet=timedelta(seconds=30), lease=timedelta(minutes=1))
     await queue.create_indexes()
-    now = datetime.now(UTC)
     assert await queue.accept(make_story(HARBOUR, version=1), now=now)
-
     claimed = await queue.claim_due(now)
     assert claimed is not None
     assert claimed.story.version == 1
+    return queue, claimed
+
+
+async def _claimed_version(queue: SummaryQueue, now: datetime) -> int | None:
+    claimed = await queue.claim_due(now)
+    return claimed.story.version if claimed else None
+
+
+async def test_a_new_story_is_due_at_once_and_so_is_an_update_long_after_its_summary(
+    database: Database,
+):
+    now = datetime.now(UTC)
+    queue, claimed = await first_version_claimed(database, now)  # due at once
     await queue.finish(claimed.story, now=now)
 
     a_minute_on = now + timedelta(minutes=1)
     assert await queue.accept(make_story(HARBOUR, NORDIC, version=2), now=a_minute_on)
-    later = await queue.claim_due(a_minute_on)
-    assert later is not None
-    assert later.story.version == 2
+    assert await _claimed_version(queue, a_minute_on) == 2
 
 
 async def test_updates_in_the_quiet_time_after_a_summary_wait_for_its_end_as_one(
@@ -93,42 +103,30 @@ async def test_updates_in_the_quiet_time_after_a_summary_wait_for_its_end_as_one
     """A burst of updates after a summary costs one summary more, when the quiet time
     from the summary ends (not from the last update: a story updated without pause is
     still summarised once a quiet time)."""
-    queue = SummaryQueue(database, quiet=timedelta(seconds=30), lease=timedelta(minutes=1))
-    await queue.create_indexes()
     now = datetime.now(UTC)
-    assert await queue.accept(make_story(HARBOUR, version=1), now=now)
-    claimed = await queue.claim_due(now)
-    assert claimed is not None
+    queue, claimed = await first_version_claimed(database, now)
     await queue.finish(claimed.story, now=now)
 
     for version in (2, 3, 4):
         at = now + timedelta(seconds=10 * version - 11)  # 9, 19 and 29 s after the summary
         assert await queue.accept(make_story(HARBOUR, NORDIC, version=version), now=at)
-        assert await queue.claim_due(at) is None
+        assert await _claimed_version(queue, at) is None
 
-    later = await queue.claim_due(now + timedelta(seconds=30))
-    assert later is not None
-    assert later.story.version == 4
-    assert await queue.claim_due(now + timedelta(seconds=30)) is None
+    assert await _claimed_version(queue, now + timedelta(seconds=30)) == 4
+    assert await _claimed_version(queue, now + timedelta(seconds=30)) is None
 
 
 async def test_an_update_queued_while_its_story_is_summarised_waits_for_the_quiet_time(
     database: Database,
 ):
-    queue = SummaryQueue(database, quiet=timedelta(seconds=30), lease=timedelta(minutes=1))
-    await queue.create_indexes()
     now = datetime.now(UTC)
-    assert await queue.accept(make_story(HARBOUR, version=1), now=now)
-    claimed = await queue.claim_due(now)
-    assert claimed is not None
+    queue, claimed = await first_version_claimed(database, now)
 
     assert await queue.accept(make_story(HARBOUR, NORDIC, version=2), now=now)
     await queue.finish(claimed.story, now=now)  # of version 1: version 2 waits
 
-    assert await queue.claim_due(now + timedelta(seconds=29)) is None
-    later = await queue.claim_due(now + timedelta(seconds=30))
-    assert later is not None
-    assert later.story.version == 2
+    assert await _claimed_version(queue, now + timedelta(seconds=29)) is None
+    assert await _claimed_version(queue, now + timedelta(seconds=30)) == 2
 
 
 async def test_a_story_that_fell_due_here_is_claimed_before_older_ones_queued_elsewhere(
