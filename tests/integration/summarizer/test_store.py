@@ -147,6 +147,28 @@ async def test_a_story_that_fell_due_here_is_claimed_before_older_ones_queued_el
     assert [story.story.story_id if story else None for story in claimed] == ["2" * 32, "1" * 32]
 
 
+async def test_a_story_updated_again_before_its_claim_goes_behind_the_ones_due_since(
+    database: Database,
+):
+    """As the oldest-first claim orders them: in a backlog, a story updated again and
+    again waits, and its updates cost one summary."""
+    queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    for story in (
+        make_story(HARBOUR, version=1, story_id="3" * 32),
+        make_story(NORDIC, version=1, story_id="4" * 32),
+        make_story(HARBOUR, NORDIC, version=2, story_id="3" * 32),
+    ):
+        assert await queue.accept(story)
+
+    claimed = [await queue.claim_due(), await queue.claim_due()]
+
+    assert [(c.story.story_id, c.story.version) if c else None for c in claimed] == [
+        ("4" * 32, 1),
+        ("3" * 32, 2),
+    ]
+
+
 async def test_workers_claiming_a_batch_at_once_each_get_their_own_story(database: Database):
     queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
     await queue.create_indexes()
