@@ -191,8 +191,8 @@ class SummaryQueue:
         longest, if any; one still claiming if none waits (its claim may have missed the
         story). A busy one claims again anyway as soon as it has finished."""
         # To the back, as the oldest-first claim would have it: a story updated again and
-        # again in a backlog waits, and its updates cost one summary (the backfill
-        # summarised twice the versions when it kept its place).
+        # again in a backlog waits, and its updates cost one summary (kept in its place,
+        # the backfill's versions summarised were 3,654 and 4,068; 3,271 moved back).
         self._due_here.pop(story_id, None)
         self._due_here[story_id] = None
         if not self._waiting:
