@@ -96,7 +96,7 @@ class SummaryQueue:
         # stories). One, not all: the others' claims would find nothing.
         self._waiting: deque[asyncio.Event] = deque()
         self._asleep: set[asyncio.Event] = set()  # of those, the ones in wait_until_due
-        # The stories this process queued or retried that have fallen due, oldest first: a
+        # The stories this process queued or retried that have fallen due, in that order: a
         # worker claims one by its `_id`. Workers claiming the oldest due story at once
         # deadlocked in PostgreSQL (its `FOR UPDATE` keeps the rows it passes over locked):
         # each deadlock cost a second, and the worker that lost it two more.
