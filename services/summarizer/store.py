@@ -102,6 +102,9 @@ class SummaryQueue:
         # each deadlock cost a second, and the worker that lost it two more.
         self._due_here: dict[str, None] = {}
         self._claiming_oldest = asyncio.Lock()  # so, one such claim at a time
+        # Whether the last oldest-first claim found a story: then more may wait that did not
+        # fall due here (another replica's, or queued before a restart).
+        self._found_oldest = True
         self._accepted: OrderedDict[str, StoryUpdated] = OrderedDict()
         self._quiet_until: OrderedDict[str, datetime] = OrderedDict()  # oldest first
 
@@ -232,11 +235,18 @@ class SummaryQueue:
         ):
             self._quiet_until.popitem(last=False)
 
-    async def claim_due(self, now: datetime | None = None) -> ClaimedStory | None:
+    async def claim_due(
+        self, now: datetime | None = None, *, anywhere: bool = True
+    ) -> ClaimedStory | None:
         """A story due that no replica holds and whose last summary's quiet time has
         passed, now held by us: one this process saw fall due, by its `_id`; else the
         one due longest ago, found by the `due_at` index (the stories in their quiet time
-        are few: the ones updated in it). One atomic update each."""
+        are few: the ones updated in it). One atomic update each.
+
+        Not `anywhere` (a worker that has just summarised a story), the oldest due story
+        is looked for only if the last such claim found one: after a story that fell due
+        here it mostly finds nothing (at 50 versions a second, a quarter of the claims
+        were such), and the worker's poll finds the others."""
         now = now or datetime.now(UTC)
         due = {
             "due_at": {"$lte": now},
@@ -248,8 +258,12 @@ class SummaryQueue:
             del self._due_here[story_id]
             if claimed := await self._claim({"_id": story_id, **due}, now):
                 return claimed
+        if not (anywhere or self._found_oldest):
+            return None
         async with self._claiming_oldest:
-            return await self._claim(due, now, sort=[("due_at", 1)])
+            claimed = await self._claim(due, now, sort=[("due_at", 1)])
+            self._found_oldest = claimed is not None
+            return claimed
 
     async def _claim(
         self, due: dict[str, Any], now: datetime, sort: list[tuple[str, int]] | None = None

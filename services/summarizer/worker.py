@@ -82,12 +82,14 @@ class SummaryWorker:
 
     async def _work(self) -> None:
         outages = 0
+        anywhere = True  # see SummaryQueue.claim_due
         while True:
             try:
                 await self._count_depth()
                 woken = self.queue.expect_claims()
                 try:
-                    if not await self.step():
+                    anywhere = not await self.step(anywhere)
+                    if anywhere:
                         # Woken by a story this process queues; other replicas' are found
                         # by the poll.
                         await self.queue.wait_until_due(woken, self.poll_seconds)
@@ -106,9 +108,10 @@ class SummaryWorker:
             self._depth_counted_at = time.monotonic()
             queue_depth.set(await self.queue.pending())
 
-    async def step(self) -> bool:
-        """Summarise one due story; False when none is due."""
-        claimed = await self.queue.claim_due()
+    async def step(self, anywhere: bool = True) -> bool:
+        """Summarise one due story; False when none is due (`anywhere`: see
+        `SummaryQueue.claim_due`)."""
+        claimed = await self.queue.claim_due(anywhere=anywhere)
         if claimed is None:
             return False
         story = claimed.story
