@@ -94,10 +94,10 @@ class ServiceSettings(BaseSettings):
         ge=0,
         le=19,
         description="Added to the process's nice value at start: where the services share "
-        "cores, the ones that catch up in parallel or in batches (the fetcher, the publisher: "
-        "10) yield the CPU to the ones that work through their items one by one (the "
-        "deduplicator, the summarizer's workers), where articles would wait. A container's "
-        "own cores are weighed by its CPU request instead.",
+        "cores, the one that catches up in parallel polls (the fetcher: 10) yields the CPU to "
+        "the ones an article waits for on its way to the site once fetched (the "
+        "deduplicator, the summarizer, the publisher). A container's own cores are weighed "
+        "by its CPU request instead.",
     )
     batch_size: int = Field(
         100,

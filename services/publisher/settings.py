@@ -7,6 +7,3 @@ from shared.settings import ServiceSettings
 
 class PublisherSettings(ServiceSettings):
     http_port: int = Field(8004, ge=0, le=65535, description="Port of /metrics, /health, /ready.")
-    niceness: int = Field(
-        10, ge=0, le=19, description="Added to the nice value: it catches up in batches."
-    )

@@ -84,11 +84,10 @@ def test_a_url_in_an_error_is_shown_without_its_user_and_password():
     assert shown("mongo_password", "pw") == ""
 
 
-def test_the_stages_that_catch_up_in_parallel_yield_the_cpu_to_those_that_work_one_at_a_time():
+def test_the_fetcher_yields_the_cpu_to_the_stages_a_fetched_article_waits_for():
     assert load_settings(FetcherSettings).niceness == 10
-    assert load_settings(PublisherSettings).niceness == 10
-    for one_at_a_time in (DeduplicatorSettings, SummarizerSettings, SiteSettings):
-        assert load_settings(one_at_a_time).niceness == 0
+    for on_the_way in (DeduplicatorSettings, SummarizerSettings, PublisherSettings, SiteSettings):
+        assert load_settings(on_the_way).niceness == 0
 
 
 def test_a_niceness_that_would_raise_the_priority_stops_start_up(monkeypatch: pytest.MonkeyPatch):
