@@ -190,14 +190,18 @@ class SummaryQueue:
             asyncio.get_running_loop().call_later(delay, self._due, story_id)
 
     def _due(self, story_id: str) -> None:
-        """The story fell due, to be claimed by its `_id`. Wake the worker that has waited
-        longest, if any; one still claiming if none waits (its claim may have missed the
-        story). A busy one claims again anyway as soon as it has finished."""
+        """The story fell due, to be claimed by its `_id`: wake a worker. A busy one claims
+        again anyway as soon as it has finished."""
         # To the back, as the oldest-first claim would have it: a story updated again and
         # again in a backlog waits, and its updates cost one summary (kept in its place,
         # the backfill's versions summarised were 3,654 and 4,068; 3,271 moved back).
         self._due_here.pop(story_id, None)
         self._due_here[story_id] = None
+        self.wake_one()
+
+    def wake_one(self) -> None:
+        """Wake the worker that has waited longest, if any; one still claiming if none
+        waits (its claim may have missed what it is woken for)."""
         if not self._waiting:
             return
         woken = next((w for w in self._waiting if w in self._asleep), self._waiting[0])
@@ -216,13 +220,13 @@ class SummaryQueue:
         with contextlib.suppress(ValueError):  # woken already, by the story it then claims
             self._waiting.remove(woken)
 
-    async def wait_until_due(self, woken: asyncio.Event, longest: float) -> None:
-        """Until a story this process queued or retried falls due and wakes this worker
-        (at once if one did since `expect_claims`), or `longest` seconds at most."""
+    async def wait_until_due(self, woken: asyncio.Event) -> None:
+        """Until this worker is woken (at once if it was since `expect_claims`): by a story
+        this process queued or retried falling due, by the oldest-first claim of another
+        worker finding one, or by the worker's poll."""
         self._asleep.add(woken)
         try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), longest)
+            await woken.wait()
         finally:
             self._asleep.discard(woken)
 
@@ -263,7 +267,9 @@ class SummaryQueue:
         async with self._claiming_oldest:
             claimed = await self._claim(due, now, sort=[("due_at", 1)])
             self._found_oldest = claimed is not None
-            return claimed
+        if claimed is not None:
+            self.wake_one()  # more may wait there: a backlog draws in every worker
+        return claimed
 
     async def _claim(
         self, due: dict[str, Any], now: datetime, sort: list[tuple[str, int]] | None = None

@@ -78,7 +78,15 @@ class SummaryWorker:
     async def run(self) -> None:
         """Until cancelled: summarise every story that is due, `workers` at a time (one
         story's claim, backend call or publish waits while another's is summarised)."""
-        await asyncio.gather(*(self._work() for _ in range(self.workers)))
+        await asyncio.gather(self._poll(), *(self._work() for _ in range(self.workers)))
+
+    async def _poll(self) -> None:
+        """Wake one waiting worker every `poll_seconds`: it looks for the stories no
+        worker here was woken for (another replica's, or queued before a restart). One,
+        not each: eight idle workers made eight claims a second."""
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            self.queue.wake_one()
 
     async def _work(self) -> None:
         outages = 0
@@ -90,9 +98,7 @@ class SummaryWorker:
                 try:
                     anywhere = not await self.step(anywhere)
                     if anywhere:
-                        # Woken by a story this process queues; other replicas' are found
-                        # by the poll.
-                        await self.queue.wait_until_due(woken, self.poll_seconds)
+                        await self.queue.wait_until_due(woken)
                 finally:
                     self.queue.forget(woken)
                 outages = 0

@@ -337,6 +337,7 @@ def recording_worker(
     queue: SummaryQueue,
     workers: int = 1,
     then: Callable[[StorySummarized], Awaitable[None]] | None = None,
+    poll_seconds: float = 60,
 ) -> tuple[SummaryWorker, list[int]]:
     """Workers that poll once a minute (other replicas' stories) and the versions they
     publish, in order; `then` runs after each publish, before the story is finished."""
@@ -352,7 +353,13 @@ def recording_worker(
 
     summarizer = Summarizer(ExtractiveBackend(200))
     worker = SummaryWorker(
-        queue, summarizer, publish, dead_letter, max_attempts=1, workers=workers, poll_seconds=60
+        queue,
+        summarizer,
+        publish,
+        dead_letter,
+        max_attempts=1,
+        workers=workers,
+        poll_seconds=poll_seconds,
     )
     return worker, published
 
@@ -458,6 +465,51 @@ async def test_a_backlog_queued_elsewhere_is_summarised_one_story_after_another(
         await asyncio.gather(running, return_exceptions=True)
 
 
+async def test_idle_workers_make_one_claim_a_poll_not_one_each(database: Database):
+    """Eight idle workers each looking for other replicas' stories once a second made
+    eight claims a second, every replica, for nothing."""
+    queue = CountedClaims(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    await queue.create_indexes()
+    worker, _ = recording_worker(queue, workers=4, poll_seconds=0.1)
+    running = asyncio.create_task(worker.run())
+    try:
+        await eventually(lambda: queue.claims >= 4, what="each worker's first claim")
+        await asyncio.sleep(1.0)
+        assert queue.claims <= 4 + 12  # about ten polls; each worker polling: about forty
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_a_backlog_found_by_the_poll_draws_in_every_worker(database: Database):
+    """The poll wakes one worker; each story it finds oldest-first wakes another, so
+    another replica's backlog is worked on four at a time, not one."""
+    here = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    await here.create_indexes()
+    busy: set[str] = set()
+    four_at_once = asyncio.Event()
+
+    async def hold_until_four_are_busy(summary: StorySummarized) -> None:
+        busy.add(summary.story_id)
+        if len(busy) == 4:
+            four_at_once.set()
+        await four_at_once.wait()
+
+    worker, published = recording_worker(here, workers=4, then=hold_until_four_are_busy)
+    running = asyncio.create_task(worker.run())
+    try:
+        await asyncio.sleep(0.5)  # each worker found nothing and sleeps until its poll
+        elsewhere = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+        for n in range(1, 9):
+            assert await elsewhere.accept(make_story(HARBOUR, version=1, story_id=f"{n}" * 32))
+        here.wake_one()  # the poll, a minute early
+        await asyncio.wait_for(four_at_once.wait(), 10)
+        await eventually(lambda: len(published) == 8, within=10, what="the backlog summarised")
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
 async def test_a_story_wakes_a_waiting_worker_before_one_still_claiming(database: Database):
     """A worker registers before its claim, so that a story queued meanwhile is not missed;
     but while its claim is out, another worker may be asleep: that one is woken. One still
@@ -465,7 +517,7 @@ async def test_a_story_wakes_a_waiting_worker_before_one_still_claiming(database
     queue = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
     claiming = queue.expect_claims()  # registered first, its claim still out
     sleeping = queue.expect_claims()
-    asleep = asyncio.create_task(queue.wait_until_due(sleeping, 60))
+    asleep = asyncio.create_task(queue.wait_until_due(sleeping))
     await asyncio.sleep(0)
     assert await queue.accept(make_story(HARBOUR, version=1, story_id="5" * 32))
     await asyncio.wait_for(asleep, 5)
