@@ -102,9 +102,10 @@ class SummaryQueue:
         # each deadlock cost a second, and the worker that lost it two more.
         self._due_here: dict[str, None] = {}
         self._claiming_oldest = asyncio.Lock()  # so, one such claim at a time
-        # Whether the last oldest-first claim found a story: then more may wait that did not
-        # fall due here (another replica's, or queued before a restart).
-        self._found_oldest = True
+        # Whether the next claim looks for the oldest due story whatever the worker making
+        # it: the last such look found one (more may wait that did not fall due here:
+        # another replica's, or queued before a restart), or the poll asks for a look.
+        self._look_oldest = True
         self._accepted: OrderedDict[str, StoryUpdated] = OrderedDict()
         self._quiet_until: OrderedDict[str, datetime] = OrderedDict()  # oldest first
 
@@ -199,6 +200,12 @@ class SummaryQueue:
         self._due_here[story_id] = None
         self.wake_one()
 
+    def poll(self) -> None:
+        """Look for the stories no worker here was woken for, at the next claim, made by a
+        worker woken for it or one that has just finished a story."""
+        self._look_oldest = True
+        self.wake_one()
+
     def wake_one(self) -> None:
         """Wake the worker that has waited longest, if any; one still claiming if none
         waits (its claim may have missed what it is woken for)."""
@@ -248,9 +255,9 @@ class SummaryQueue:
         are few: the ones updated in it). One atomic update each.
 
         Not `anywhere` (a worker that has just summarised a story), the oldest due story
-        is looked for only if the last such claim found one: after a story that fell due
-        here it mostly finds nothing (at 50 versions a second, a quarter of the claims
-        were such), and the worker's poll finds the others."""
+        is looked for only if the last such look found one or `poll` asked for one: after
+        a story that fell due here it mostly finds nothing (at 50 versions a second, a
+        quarter of the claims were such)."""
         now = now or datetime.now(UTC)
         due = {
             "due_at": {"$lte": now},
@@ -262,11 +269,11 @@ class SummaryQueue:
             del self._due_here[story_id]
             if claimed := await self._claim({"_id": story_id, **due}, now):
                 return claimed
-        if not (anywhere or self._found_oldest):
+        if not (anywhere or self._look_oldest):
             return None
         async with self._claiming_oldest:
             claimed = await self._claim(due, now, sort=[("due_at", 1)])
-            self._found_oldest = claimed is not None
+            self._look_oldest = claimed is not None
         if claimed is not None:
             self.wake_one()  # more may wait there: a backlog draws in every worker
         return claimed

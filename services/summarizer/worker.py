@@ -81,12 +81,12 @@ class SummaryWorker:
         await asyncio.gather(self._poll(), *(self._work() for _ in range(self.workers)))
 
     async def _poll(self) -> None:
-        """Wake one waiting worker every `poll_seconds`: it looks for the stories no
-        worker here was woken for (another replica's, or queued before a restart). One,
-        not each: eight idle workers made eight claims a second."""
+        """Every `poll_seconds`, one claim looks for the stories no worker here was woken
+        for (another replica's, or queued before a restart). One, not one a worker: eight
+        idle workers made eight claims a second."""
         while True:
             await asyncio.sleep(self.poll_seconds)
-            self.queue.wake_one()
+            self.queue.poll()
 
     async def _work(self) -> None:
         outages = 0

@@ -502,9 +502,35 @@ async def test_a_backlog_found_by_the_poll_draws_in_every_worker(database: Datab
         elsewhere = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
         for n in range(1, 9):
             assert await elsewhere.accept(make_story(HARBOUR, version=1, story_id=f"{n}" * 32))
-        here.wake_one()  # the poll, a minute early
+        here.poll()  # a minute early
         await asyncio.wait_for(four_at_once.wait(), 10)
         await eventually(lambda: len(published) == 8, within=10, what="the backlog summarised")
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_the_poll_looks_elsewhere_even_when_every_worker_is_busy(database: Database):
+    """No worker waits to be woken: the claim after the story in hand makes the look."""
+    here = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+    await here.create_indexes()
+    release = asyncio.Event()
+
+    async def hold_the_first(summary: StorySummarized) -> None:
+        if summary.story_id == "1" * 32:
+            await release.wait()
+
+    worker, published = recording_worker(here, then=hold_the_first)
+    running = asyncio.create_task(worker.run())
+    try:
+        await asyncio.sleep(0.5)  # the worker found nothing and waits
+        assert await here.accept(make_story(HARBOUR, version=1, story_id="1" * 32))
+        await eventually(lambda: published == [1], what="the first story in hand")
+        elsewhere = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
+        assert await elsewhere.accept(make_story(HARBOUR, version=1, story_id="2" * 32))
+        here.poll()
+        release.set()
+        await eventually(lambda: published == [1, 1], within=10, what="the other's story")
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
