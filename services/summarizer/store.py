@@ -92,7 +92,7 @@ class SummaryQueue:
         self.lease = lease
         self.owner = uuid.uuid4().hex
         # Workers about to wait: each story this process queues or retries wakes one of them
-        # when it falls due, rather than at their next poll (which finds other replicas'
+        # when it falls due, rather than at the next poll (which finds other replicas'
         # stories). One, not all: the others' claims would find nothing.
         self._waiting: deque[asyncio.Event] = deque()
         self._asleep: set[asyncio.Event] = set()  # of those, the ones in wait_until_due
@@ -230,7 +230,7 @@ class SummaryQueue:
     async def wait_until_due(self, woken: asyncio.Event) -> None:
         """Until this worker is woken (at once if it was since `expect_claims`): by a story
         this process queued or retried falling due, by the oldest-first claim of another
-        worker finding one, or by the worker's poll."""
+        worker finding one, or by the poll."""
         self._asleep.add(woken)
         try:
             await woken.wait()
