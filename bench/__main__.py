@@ -22,7 +22,7 @@ from bench.dedup_memory import in_a_process
 from bench.lighthouse import scores as lighthouse_scores
 from bench.pipeline import BackfillRun, run_backfill, run_pipeline
 from bench.site import WrkResult, pages_against_nginx, site_when_idle
-from bench.stages import dedup_rate, publisher_rate, summarizer_rate
+from bench.stages import dedup_rate, host_speed, publisher_rate, summarizer_rate
 from shared.db import Database
 from shared.settings import ServiceSettings, TopicSettings
 from tests.infra import KAFKA, REPO
@@ -110,7 +110,9 @@ async def main() -> dict[str, Any]:
         idle_site.update(await site_when_idle(site.url, site.process.pid, database))
         done("idle site", idle_site)
 
+    speed = {"start": round(summarizer.per_second, 1)}
     with tempfile.TemporaryDirectory() as workdir:
+        speed["before_pipeline"] = await host_speed(stories())
         run = await run_pipeline(
             backfill(STEADY_ARTICLES),
             STEADY_RATE,
@@ -130,6 +132,8 @@ async def main() -> dict[str, Any]:
                 "database_per_article": run.database,
             },
         )
+        speed["before_backfill"] = await host_speed(stories())
+        done("host speed", speed)
         print(f"bench: backfill of {BACKFILL_ARTICLES} articles", file=sys.stderr)
         filled = await run_backfill(backfill(BACKFILL_ARTICLES), Path(workdir), when_idle)
     site, static = site_results
@@ -137,6 +141,8 @@ async def main() -> dict[str, Any]:
     return {
         "date": datetime.now(UTC).date().isoformat(),
         "machine": machine(),
+        # The extractive summarizer's stories a second in process, before each stage.
+        "host_speed": speed,
         "backfill": {
             "articles": filled.articles,
             "distinct": filled.distinct,
@@ -248,6 +254,12 @@ def table(figures: dict[str, Any]) -> str:
     latency = p["release_to_visible_seconds"]
     rows = [
         ("date / machine", f"{figures['date']} / {figures['machine']}"),
+        (
+            "host speed (extractive summaries a second in process)",
+            ", ".join(f"{when.replace('_', ' ')} {rate}" for when, rate in speed.items())
+            if (speed := figures.get("host_speed"))
+            else "not measured",
+        ),
         (
             f"backfill of {b['articles']:,} articles",
             f"{b['per_second']} articles/s end to end "

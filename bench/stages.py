@@ -62,3 +62,11 @@ async def publisher_rate(summaries: list[StorySummarized], batch_size: int = 1) 
             await posts.publish_all(summaries[start : start + batch_size])
         stage = "publisher" if batch_size == 1 else f"publisher (batches of {batch_size})"
         return _rate(stage, len(summaries), started)
+
+
+async def host_speed(stories: list[StoryUpdated]) -> float:
+    """The extractive summarizer's stories a second in this process, nothing else running:
+    how fast the shared host is at that moment (it moves by half within an hour), to read
+    the stage that follows by."""
+    rate, _ = await summarizer_rate(stories)
+    return round(rate.per_second, 1)
