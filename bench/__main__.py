@@ -19,6 +19,7 @@ from bench.broker import measure_ceiling
 from bench.corpus import backfill, demo_articles, fetched, stories
 from bench.database import FERRETDB_1_MS, POSTS, database_timings
 from bench.dedup_memory import in_a_process
+from bench.lighthouse import LighthouseFailed
 from bench.lighthouse import scores as lighthouse_scores
 from bench.pipeline import BackfillRun, run_backfill, run_pipeline
 from bench.site import WrkResult, pages_against_nginx, site_when_idle
@@ -94,11 +95,14 @@ async def main() -> dict[str, Any]:
         done("site while ingesting", [asdict(load.site), asdict(load.nginx)])
 
     idle_site: dict[str, Any] = {}
-    lighthouse: dict[str, dict[str, float]] = {}
+    lighthouse: dict[str, dict[str, float] | str] = {}
 
     async def lighthouse_while_ingesting(site_url: str, story_page: str) -> None:
         for page, url in (("home", f"{site_url}/"), ("story", story_page)):
-            lighthouse[page] = await asyncio.to_thread(lighthouse_scores, url)
+            try:
+                lighthouse[page] = await asyncio.to_thread(lighthouse_scores, url)
+            except LighthouseFailed as error:  # a figure like the others, not the bench's end
+                lighthouse[page] = f"failed: {error}"
         done("lighthouse while ingesting", lighthouse)
 
     async def when_idle(pipeline: Pipeline, database: Database, filled: BackfillRun) -> None:
@@ -358,7 +362,9 @@ def table(figures: dict[str, Any]) -> str:
         *(
             (
                 f"lighthouse (mobile), {page} page, ingesting",
-                ", ".join(f"{name} {score:.2f}" for name, score in scores.items()),
+                scores
+                if isinstance(scores, str)
+                else ", ".join(f"{name} {score:.2f}" for name, score in scores.items()),
             )
             for page, scores in figures["lighthouse_while_ingesting"].items()
         ),

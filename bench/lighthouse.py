@@ -30,10 +30,15 @@ def lighthouse() -> Path:
     return command
 
 
-def scores(url: str, chromium: str = "/usr/bin/chromium", attempts: int = 2) -> dict[str, float]:
+class LighthouseFailed(RuntimeError):
+    """Every attempt failed; the message gives Lighthouse's own words for the last."""
+
+
+def scores(url: str, chromium: str = "/usr/bin/chromium", attempts: int = 3) -> dict[str, float]:
     """Each category's score (0 to 1) for `url`. A run Chromium fails (it can, on a
-    saturated machine) is made once more; a second failure raises with Lighthouse's own
-    words."""
+    saturated machine: "NO_NAVSTART", its trace of the page load broken) is made again;
+    after `attempts` failures, LighthouseFailed."""
+    said = ""
     for attempt in range(1, attempts + 1):
         with tempfile.TemporaryDirectory(prefix="pressroom-lighthouse-") as directory:
             report = Path(directory) / "report.json"
@@ -60,4 +65,5 @@ def scores(url: str, chromium: str = "/usr/bin/chromium", attempts: int = 2) -> 
                 return {name: float(categories[name]["score"] or 0.0) for name in CATEGORIES}
         print(f"bench: lighthouse failed on {url} (attempt {attempt}):", file=sys.stderr)
         print(run.stderr[-2000:], file=sys.stderr)
-    raise RuntimeError(f"lighthouse failed {attempts} times on {url}")
+        said = (run.stderr.strip().splitlines() or [f"exit status {run.returncode}"])[-1]
+    raise LighthouseFailed(f"{attempts} attempts failed, the last: {said[:300]}")
