@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -319,18 +320,25 @@ async def test_a_worker_summarises_several_stories_at_once_each_once(database: D
     worker = SummaryWorker(
         queue, Summarizer(ExtractiveBackend(200)), publish, dead_letter, max_attempts=1, workers=3
     )
-    running = asyncio.create_task(worker.run())
-    try:
+    async with working(worker):
         await eventually(lambda: all_in_flight.is_set(), what="three summaries in flight")
         await eventually_async(lambda: _nothing_pending(queue), what="the stories finished")
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
     assert sorted(publishing) == sorted(story.story_id for story in stories)
 
 
 async def _nothing_pending(queue: SummaryQueue) -> bool:
     return await queue.pending() == 0
+
+
+@asynccontextmanager
+async def working(worker: SummaryWorker) -> AsyncIterator[None]:
+    """The worker's loop running for the block, cancelled after it."""
+    running = asyncio.create_task(worker.run())
+    try:
+        yield
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
 
 
 def recording_worker(
@@ -372,16 +380,12 @@ async def test_a_worker_claims_what_its_process_queues_when_due_not_at_its_next_
     queue = SummaryQueue(database, quiet=timedelta(seconds=0.5), lease=timedelta(minutes=1))
     await queue.create_indexes()
     worker, published = recording_worker(queue)
-    running = asyncio.create_task(worker.run())
-    try:
+    async with working(worker):
         await asyncio.sleep(0.5)  # the worker found nothing and waits
         assert await queue.accept(make_story(HARBOUR, version=1, story_id="7" * 32))
         await eventually(lambda: published == [1], within=10, what="the new story summarised")
         assert await queue.accept(make_story(HARBOUR, NORDIC, version=2, story_id="7" * 32))
         await eventually(lambda: published == [1, 2], within=10, what="the update, once quiet")
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
 
 
 async def test_an_update_queued_during_a_summary_is_claimed_when_the_quiet_time_ends(
@@ -397,13 +401,9 @@ async def test_an_update_queued_during_a_summary_is_claimed_when_the_quiet_time_
             assert await queue.accept(make_story(HARBOUR, NORDIC, version=2, story_id=story_id))
 
     worker, published = recording_worker(queue, then=update_during_the_first)
-    running = asyncio.create_task(worker.run())
-    try:
+    async with working(worker):
         assert await queue.accept(make_story(HARBOUR, version=1, story_id=story_id))
         await eventually(lambda: published == [1, 2], within=10, what="the update, once quiet")
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
 
 
 class CountedClaims(SummaryQueue):
@@ -426,8 +426,7 @@ async def test_a_story_queued_here_costs_one_claim_not_one_for_each_worker(datab
     queue = CountedClaims(database, quiet=timedelta(seconds=0.5), lease=timedelta(minutes=1))
     await queue.create_indexes()
     worker, published = recording_worker(queue, workers=4)
-    running = asyncio.create_task(worker.run())
-    try:
+    async with working(worker):
         await eventually(lambda: queue.claims == 4, what="each worker found nothing")
         assert await queue.accept(make_story(HARBOUR, version=1, story_id="8" * 32))
         await eventually(lambda: published == [1], within=10, what="the new story summarised")
@@ -437,9 +436,6 @@ async def test_a_story_queued_here_costs_one_claim_not_one_for_each_worker(datab
         await eventually(lambda: published == [1, 2], within=10, what="the update, once quiet")
         await asyncio.sleep(0.5)
         assert queue.claims == 6
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
 
 
 async def test_a_backlog_queued_elsewhere_is_summarised_one_story_after_another(
@@ -454,15 +450,11 @@ async def test_a_backlog_queued_elsewhere_is_summarised_one_story_after_another(
         assert await elsewhere.accept(make_story(HARBOUR, version=1, story_id=f"{n}" * 32))
     here = CountedClaims(database, quiet=timedelta(0), lease=timedelta(minutes=1))
     worker, published = recording_worker(here)
-    running = asyncio.create_task(worker.run())
-    try:
+    async with working(worker):
         await eventually(lambda: len(published) == 5, within=10, what="the backlog summarised")
         await eventually(lambda: here.claims == 6, what="the claim that finds it empty")
         await asyncio.sleep(0.5)
         assert here.claims == 6
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
 
 
 async def test_idle_workers_make_one_claim_a_poll_not_one_each(database: Database):
@@ -471,14 +463,10 @@ async def test_idle_workers_make_one_claim_a_poll_not_one_each(database: Databas
     queue = CountedClaims(database, quiet=timedelta(0), lease=timedelta(minutes=1))
     await queue.create_indexes()
     worker, _ = recording_worker(queue, workers=4, poll_seconds=0.1)
-    running = asyncio.create_task(worker.run())
-    try:
+    async with working(worker):
         await eventually(lambda: queue.claims >= 4, what="each worker's first claim")
         await asyncio.sleep(1.0)
         assert queue.claims <= 4 + 12  # about ten polls; each worker polling: about forty
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
 
 
 async def test_a_backlog_found_by_the_poll_draws_in_every_worker(database: Database):
@@ -496,8 +484,7 @@ async def test_a_backlog_found_by_the_poll_draws_in_every_worker(database: Datab
         await four_at_once.wait()
 
     worker, published = recording_worker(here, workers=4, then=hold_until_four_are_busy)
-    running = asyncio.create_task(worker.run())
-    try:
+    async with working(worker):
         await asyncio.sleep(0.5)  # each worker found nothing and sleeps until its poll
         elsewhere = SummaryQueue(database, quiet=timedelta(0), lease=timedelta(minutes=1))
         for n in range(1, 9):
@@ -505,9 +492,6 @@ async def test_a_backlog_found_by_the_poll_draws_in_every_worker(database: Datab
         here.poll()  # a minute early
         await asyncio.wait_for(four_at_once.wait(), 10)
         await eventually(lambda: len(published) == 8, within=10, what="the backlog summarised")
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
 
 
 async def test_the_poll_looks_elsewhere_even_when_every_worker_is_busy(database: Database):
@@ -521,8 +505,7 @@ async def test_the_poll_looks_elsewhere_even_when_every_worker_is_busy(database:
             await release.wait()
 
     worker, published = recording_worker(here, then=hold_the_first)
-    running = asyncio.create_task(worker.run())
-    try:
+    async with working(worker):
         await asyncio.sleep(0.5)  # the worker found nothing and waits
         assert await here.accept(make_story(HARBOUR, version=1, story_id="1" * 32))
         await eventually(lambda: published == [1], what="the first story in hand")
@@ -531,9 +514,6 @@ async def test_the_poll_looks_elsewhere_even_when_every_worker_is_busy(database:
         here.poll()
         release.set()
         await eventually(lambda: published == [1, 1], within=10, what="the other's story")
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
 
 
 async def test_a_story_wakes_a_waiting_worker_before_one_still_claiming(database: Database):
@@ -572,13 +552,9 @@ async def test_the_queues_depth_is_counted_while_the_worker_is_busy(database: Da
         queue, Summarizer(ExtractiveBackend(200)), publish_slowly, dead_letter, max_attempts=1
     )
     queue_depth.set(0)
-    running = asyncio.create_task(worker.run())
-    try:
+    async with working(worker):
         await eventually(busy.is_set, what="the worker busy with the first story")
         assert registry.get_sample_value("pressroom_summary_queue_depth") == 3
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
 
 
 async def test_a_batch_of_updates_queues_each_storys_newest_version_as_one_by_one_would(
