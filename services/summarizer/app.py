@@ -1,8 +1,8 @@
 """Summarizer: stories.updated -> stories.summarized.
 
 Receiving a story only queues its newest version in MongoDB; a worker summarises it at
-once, or, within `PRESSROOM_COALESCE_SECONDS` of the story's last summary, when that quiet
-time ends, so a burst of updates costs one summary more.
+once, or, within `PRESSROOM_COALESCE_SECONDS` of the start of the story's last summary,
+when that quiet time ends, so a burst of updates costs one summary more.
 """
 
 from __future__ import annotations

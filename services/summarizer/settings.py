@@ -21,9 +21,9 @@ class SummarizerSettings(ServiceSettings):
         1.0,
         ge=0,
         le=600,
-        description="Quiet time after a story's summary: an update in it waits for its end, "
-        "so a burst of updates costs one summary more; a new story, and an update after "
-        "it, are summarised at once.",
+        description="Quiet time from the start of a story's summary: an update in it waits "
+        "for its end (and the summary's), so a burst of updates costs one summary more; a "
+        "new story, and an update after it, are summarised at once.",
     )
     summary_lease_seconds: float = Field(
         120, gt=0, description="How long one replica holds a story it is summarising."

@@ -2,11 +2,12 @@
 there until one replica claims and summarises it.
 
 Receiving a stories.updated event only records it (durably, before the offset commit).
-A version is due at once, unless its story was summarised less than the quiet time ago:
-then it waits for the quiet time's end, and a burst of versions meanwhile leaves only
-the newest waiting, so it costs one summary. A version older than one already seen is
-refused. State survives restarts; a claim is a lease, so a replica that dies mid-summary
-leaves the story to another once the lease runs out.
+A version is due at once, unless a summary of its story began (was claimed) less than the
+quiet time ago: then it waits for the quiet time's end, or the summary's if later, and a
+burst of versions meanwhile leaves only the newest waiting, so it costs one summary. A
+version older than one already seen is refused. State survives restarts; a claim is a
+lease, so a replica that dies mid-summary leaves the story to another once the lease runs
+out.
 
 The story itself (up to a few hundred kB of article text) waits in a collection of its
 own, read by `_id` once claimed: the queue's documents (the entry and the summary last
@@ -66,6 +67,7 @@ class ClaimedStory:
     story: StoryUpdated
     attempts: int
     origin: Origin
+    claimed_at: datetime  # its summary reads the story as it was then
     trace: dict[str, str] = field(default_factory=dict)  # of the update that queued it
     previous: StorySummarized | None = None  # the summary last published for the story
 
@@ -309,21 +311,20 @@ class SummaryQueue:
             story,
             document["attempts"],
             Origin(*document["origin"]),
+            now,
             document.get("trace") or {},
             unpacked(previous, StorySummarized) if previous else None,
         )
 
-    async def finish(
-        self,
-        story: StoryUpdated,
-        summary: StorySummarized | None = None,
-        now: datetime | None = None,
-    ) -> None:
+    async def finish(self, claimed: ClaimedStory, summary: StorySummarized | None = None) -> None:
         """The summary of this version is published: done, unless a newer version came in,
-        which is due when the quiet time from now has passed. The summary is kept on the
+        which is due when the quiet time from the claim has passed (the summary read the
+        story as it was then; counted from its end, each update that came during a summary
+        waited for the summary as well as the quiet time). The summary is kept on the
         entry, for the next version to start from. One write, unless a newer version came
         in or another replica's claim outlived ours."""
-        quiet_until = (now or datetime.now(UTC)) + self.quiet
+        story = claimed.story
+        quiet_until = claimed.claimed_at + self.quiet
         self._summarized(story.story_id, quiet_until)
         done: dict[str, Any] = {
             "summarized_version": story.version,

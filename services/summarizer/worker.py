@@ -152,7 +152,7 @@ class SummaryWorker:
         except Exception as error:
             await self._failed(claimed, error)
             return
-        await self.queue.finish(story, summary)
+        await self.queue.finish(claimed, summary)
         _count(report)
         summaries_total.labels("published").inc()
         if report.recredited:

@@ -92,7 +92,7 @@ async def test_a_new_story_is_due_at_once_and_so_is_an_update_long_after_its_sum
 ):
     now = datetime.now(UTC)
     queue, claimed = await first_version_claimed(database, now)  # due at once
-    await queue.finish(claimed.story, now=now)
+    await queue.finish(claimed)
 
     a_minute_on = now + timedelta(minutes=1)
     assert await queue.accept(make_story(HARBOUR, NORDIC, version=2), now=a_minute_on)
@@ -107,7 +107,7 @@ async def test_updates_in_the_quiet_time_after_a_summary_wait_for_its_end_as_one
     still summarised once a quiet time)."""
     now = datetime.now(UTC)
     queue, claimed = await first_version_claimed(database, now)
-    await queue.finish(claimed.story, now=now)
+    await queue.finish(claimed)
 
     for version in (2, 3, 4):
         at = now + timedelta(seconds=10 * version - 11)  # 9, 19 and 29 s after the summary
@@ -125,10 +125,22 @@ async def test_an_update_queued_while_its_story_is_summarised_waits_for_the_quie
     queue, claimed = await first_version_claimed(database, now)
 
     assert await queue.accept(make_story(HARBOUR, NORDIC, version=2), now=now)
-    await queue.finish(claimed.story, now=now)  # of version 1: version 2 waits
+    await queue.finish(claimed)  # of version 1: version 2 waits
 
     assert await _claimed_version(queue, now + timedelta(seconds=29)) is None
     assert await _claimed_version(queue, now + timedelta(seconds=30)) == 2
+
+
+async def test_the_quiet_time_runs_from_the_summarys_claim_not_its_end(database: Database):
+    """A summary that outlasts the quiet time (a busy machine) leaves the update that came
+    during it due at its end: counted from the end, the update waited for both."""
+    claimed_at = datetime.now(UTC) - timedelta(seconds=40)
+    queue, claimed = await first_version_claimed(database, claimed_at)  # quiet time 30 s
+
+    assert await queue.accept(make_story(HARBOUR, NORDIC, version=2))
+    await queue.finish(claimed)  # 40 s after its claim
+
+    assert await _claimed_version(queue, datetime.now(UTC)) == 2
 
 
 async def test_a_story_that_fell_due_here_is_claimed_before_older_ones_queued_elsewhere(
@@ -234,7 +246,7 @@ async def test_the_summary_last_published_comes_with_the_next_version_claimed(da
     assert claimed is not None
     assert claimed.previous is None
     summary, _ = await Summarizer(ExtractiveBackend(200)).summarize(claimed.story)
-    await queue.finish(claimed.story, summary)
+    await queue.finish(claimed, summary)
 
     assert await queue.accept(make_story(HARBOUR, NORDIC, version=2))
     later = await queue.claim_due(datetime.now(UTC) + timedelta(seconds=1))
@@ -251,7 +263,7 @@ async def test_the_summary_last_published_waits_on_the_queue_entry_deflated(data
     claimed = await queue.claim_due()
     assert claimed is not None
     summary, _ = await Summarizer(ExtractiveBackend(200)).summarize(claimed.story)
-    await queue.finish(claimed.story, summary)
+    await queue.finish(claimed, summary)
 
     entry = await queue.stories.find_one({"_id": claimed.story.story_id})
 
@@ -268,7 +280,7 @@ async def test_a_summary_stored_as_json_before_deflating_still_comes_with_the_ne
     claimed = await queue.claim_due()
     assert claimed is not None
     summary, _ = await Summarizer(ExtractiveBackend(200)).summarize(claimed.story)
-    await queue.finish(claimed.story, summary)
+    await queue.finish(claimed, summary)
     await queue.stories.update_one(  # as a release before this one stored it
         {"_id": first.story_id}, {"$set": {"summary": summary.model_dump_json()}}
     )
@@ -290,7 +302,7 @@ async def test_a_summary_finished_after_a_newer_version_came_leaves_that_version
     assert claimed is not None
     summary, _ = await Summarizer(ExtractiveBackend(200)).summarize(claimed.story)
     assert await queue.accept(make_story(HARBOUR, NORDIC, version=2))  # while summarising
-    await queue.finish(claimed.story, summary)
+    await queue.finish(claimed, summary)
 
     later = await queue.claim_due(datetime.now(UTC) + timedelta(seconds=1))
 
