@@ -74,7 +74,7 @@ def _milliseconds(text: str) -> float:
 
 def _reported(pattern: str, output: str) -> str:
     """What `pattern`'s group finds in wrk's report; ValueError when the report has none."""
-    found = re.search(pattern, output)
+    found = re.search(pattern, output, re.MULTILINE)
     if found is None:
         raise ValueError(f"no {pattern!r} in it")
     return found.group(1)
@@ -139,17 +139,25 @@ def wrk(
             text=True,
             check=True,
         ).stdout
+    if "Non-2xx" in output and not errors_expected:
+        raise RuntimeError(f"wrk saw errors from {server}:\n{output}")
+    rate, p99, requests = read_report(server, output)
+    return WrkRun(WrkResult(server, rate, p99, page_bytes), requests)
+
+
+def read_report(server: str, output: str) -> tuple[float, float, int]:
+    """Requests a second, p99 in milliseconds and requests completed, from wrk's report
+    (run with --latency); RuntimeError, with the report, when it cannot be read."""
     try:
         rate = float(_reported(r"Requests/sec:\s+([\d.]+)", output))
-        p99 = _milliseconds(_reported(r"99%\s+(\S+)", output))
+        # The latency distribution's own line: the stdev share above can end in "99%" too.
+        p99 = _milliseconds(_reported(r"^\s*99%\s+(\S+)\s*$", output))
         requests = int(_reported(r"(\d+) requests in", output))
     except ValueError as error:
         raise RuntimeError(
             f"wrk's report for {server} not understood ({error}):\n{output}"
         ) from None
-    if "Non-2xx" in output and not errors_expected:
-        raise RuntimeError(f"wrk saw errors from {server}:\n{output}")
-    return WrkRun(WrkResult(server, rate, p99, page_bytes), requests)
+    return rate, p99, requests
 
 
 @dataclass(frozen=True)
