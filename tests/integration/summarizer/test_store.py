@@ -403,7 +403,8 @@ async def test_a_worker_claims_what_its_process_queues_when_due_not_at_its_next_
 async def test_an_update_queued_during_a_summary_is_claimed_when_the_quiet_time_ends(
     database: Database,
 ):
-    """Not at the next poll (a minute here): the summary's end sets when it is due."""
+    """Not at the next poll (a minute here): the quiet time from the summary's claim sets
+    when it is due."""
     queue = SummaryQueue(database, quiet=timedelta(seconds=0.5), lease=timedelta(minutes=1))
     await queue.create_indexes()
     story_id = "9" * 32
