@@ -31,6 +31,15 @@ from tests.infra import KAFKA, scratch_database
 from tests.pipeline import Pipeline
 from tests.processes import metric_samples
 
+# What the services run with: their defaults, as deployed, but where the news server is
+# unlike the web. Its feeds all live on one host (127.0.0.1), a deployment's on many: no
+# politeness delay, and as many requests at once as four polls (the default) make to their
+# own hosts, two each (the per-host default). The tests' FAST settings (a scheduler that
+# looks five times a second, a shorter quiet time, a site cache of 5 s) are not deployed.
+ONE_HOST: dict[str, dict[str, str]] = {
+    "fetcher": {"host_delay_seconds": "0", "per_host_concurrency": "8"}
+}
+
 
 @dataclass(frozen=True)
 class PipelineRun:
@@ -95,21 +104,21 @@ async def run_pipeline(
     articles: list[DemoArticle],
     per_second: float,
     workdir: Path,
-    while_running: Callable[[str], Awaitable[None]],
-    while_ingesting: Callable[[str, str], Coroutine[Any, Any, None]],
+    while_running: Callable[[str], Awaitable[None]] | None = None,
+    while_ingesting: Callable[[str, str], Coroutine[Any, Any, None]] | None = None,
     quiet_seconds: float = 30.0,
 ) -> PipelineRun:
     """Release `articles` at `per_second`; from the first post on the site, run
     `while_ingesting` (the site's address and a story page's) beside the ingestion; wait
     until every article is on the site or nothing new has appeared for `quiet_seconds`
     after the last release; then, the pipeline still up, await `while_running` with the
-    address of a story page."""
+    address of a story page. Either may be left out: the pipeline alone."""
     news = NewsServer(articles, per_second=per_second, initial=0)
     async with news_and_database(news) as (base, database):
         released_at = {f"{base}/articles/{a.slug}": n / per_second for n, a in enumerate(articles)}
         sources = workdir / "sources-steady.yaml"
         sources.write_text(news.sources_yaml(base, poll_seconds=5))
-        pipeline = Pipeline(database.db.name, sources)
+        pipeline = Pipeline(database.db.name, sources, base=ONE_HOST)
         try:
             async with measuring_freshness(KAFKA) as freshness:
                 await pipeline.start_all()
@@ -122,8 +131,10 @@ async def run_pipeline(
                 last_release = started + len(articles) / per_second
                 beside: asyncio.Task[None] | None = None
                 while len(visible.at) < len(articles):
-                    if beside is None and (
-                        first := await database.collection("posts").find_one({}, {"slug": 1})
+                    if (
+                        while_ingesting is not None
+                        and beside is None
+                        and (first := await database.collection("posts").find_one({}, {"slug": 1}))
                     ):
                         site = pipeline.services["site"].url
                         beside = asyncio.create_task(
@@ -145,7 +156,8 @@ async def run_pipeline(
             database_time = await database_share(pipeline, len(articles))
             shown = await database.collection("posts").find_one({}, {"slug": 1})
             story_page = f"{pipeline.services['site'].url}/story/{shown['slug']}" if shown else ""
-            await while_running(story_page)
+            if while_running is not None:
+                await while_running(story_page)
             report = await audit(KafkaConnection(KAFKA), database)
             released = {u: started_at + timedelta(seconds=s) for u, s in released_at.items()}
             return PipelineRun(
@@ -317,6 +329,7 @@ async def run_backfill(
             settings={
                 "fetcher": {"max_new_entries_per_poll": "2000", "max_body_bytes": "100000000"}
             },
+            base=ONE_HOST,
         )
         try:
             async with measuring_freshness(KAFKA) as freshness:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,14 +52,16 @@ FAST = {
 class Pipeline:
     database: str
     sources_file: Path
-    settings: dict[str, dict[str, str]] = field(default_factory=dict)  # beyond FAST
+    settings: dict[str, dict[str, str]] = field(default_factory=dict)  # beyond `base`
+    # What the services run with, the defaults aside: FAST for the tests; the bench's own.
+    base: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: FAST)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     restarts: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     async def start(self, name: str) -> ServiceProcess:
         settings = {
             "sources_file": str(self.sources_file),
-            **FAST.get(name, {}),
+            **self.base.get(name, {}),
             **self.settings.get(name, {}),
         }
         self.services[name] = await start_service(name, self.database, **settings)

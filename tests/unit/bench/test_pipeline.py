@@ -1,7 +1,8 @@
 import subprocess
 import sys
 
-from bench.pipeline import PipelineRun, cpu_seconds
+from bench.pipeline import ONE_HOST, PipelineRun, cpu_seconds
+from services.registry import SERVICES
 
 # A child that spins for 0.3 s of CPU and ends; its parent waits for it, then idles.
 PARENT = """
@@ -51,3 +52,13 @@ def test_a_pipeline_that_falls_behind_shows_the_rate_it_manages() -> None:
     # The same release, the site showing 25 articles a second from the first.
     run = run_with([7.0 + n / 25 for n in range(1000)])
     assert round(run.steady_per_second) == 25
+
+
+def test_the_bench_departs_from_the_defaults_only_in_settings_its_services_have() -> None:
+    # An unknown PRESSROOM_ variable is ignored: a renamed setting would leave the bench
+    # measuring the default without a word.
+    for service, settings in ONE_HOST.items():
+        fields = SERVICES[service].settings_class.model_fields
+        assert set(settings) <= set(fields), service
+        for name, value in settings.items():
+            assert str(fields[name].default) != value, f"{service}.{name} is its default"
