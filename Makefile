@@ -78,7 +78,7 @@ test: lint check-deploy infra ## lint, deployment checks, then every test (unit 
 embeddings: $(STAMP) ## serve BGE-small as an OpenAI-compatible /v1/embeddings on 127.0.0.1:8100
 	$(BIN)/pressroom embeddings-server --port 8100
 
-bench: infra ## measure the pipeline, the stages, the site against nginx, Lighthouse and the broker (~23 min)
+bench: infra ## measure the pipeline, the stages, the site against nginx, Lighthouse and the broker (~15 min)
 	@command -v wrk >/dev/null && command -v nginx >/dev/null && command -v chromium >/dev/null || \
 	  (apt-get update -qq && apt-get install -y -qq wrk nginx-light chromium)  # chromium: Lighthouse
 	$(PY) -m bench
